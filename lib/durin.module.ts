@@ -1,0 +1,149 @@
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { SystemClock } from './clock';
+import { DURIN_CLOCK, DURIN_RESOLVED_OPTIONS, DURIN_STATIC_OPTIONS } from './durin.constants';
+import {
+  DURIN_ASYNC_OPTIONS_TYPE,
+  DURIN_MODULE_OPTIONS,
+  DURIN_OPTIONS_TYPE,
+  DurinConfigurableModuleClass,
+} from './durin.module-definition';
+import { AbstractAuthToken } from './entities/abstract-auth-token.entity';
+import { AuthTokenEntity } from './entities/auth-token.entity';
+import { ClientEntity } from './entities/client.entity';
+import { registerDurinUserEntity } from './entities/user-entity.registry';
+import { DurinConfigurationError } from './errors/durin-configuration.error';
+import {
+  DurinModuleOptions,
+  DurinStaticOptions,
+  EntityClass,
+} from './interfaces/durin-module-options.interface';
+import { resolveDurinOptions } from './options/resolve-options';
+import { ResolvedDurinOptions } from './options/resolved-options';
+import { TokenStore } from './store/token-store';
+import { TokenService } from './token.service';
+
+/** Options of `DurinModule.forRoot()`. */
+export type DurinModuleRootOptions = typeof DURIN_OPTIONS_TYPE;
+
+/**
+ * Options of `DurinModule.forRootAsync()`: the factory, plus what must be known at import time
+ * (`userEntity`, `tokenEntity`, `dataSource`, `routes`).
+ */
+export type DurinModuleAsyncOptions = typeof DURIN_ASYNC_OPTIONS_TYPE & DurinStaticOptions;
+
+const STATIC_KEYS = ['userEntity', 'tokenEntity', 'dataSource', 'routes'] as const;
+
+function pickStatic(options: DurinStaticOptions): DurinStaticOptions {
+  const picked: DurinStaticOptions = {};
+  for (const key of STATIC_KEYS) {
+    if (options[key] !== undefined) {
+      (picked as Record<string, unknown>)[key] = options[key];
+    }
+  }
+  return picked;
+}
+
+/**
+ * Revocable, per-device opaque tokens for NestJS.
+ *
+ * Registers the token and client entities with TypeORM (so `autoLoadEntities` finds them) and
+ * provides {@link TokenService}; the clock is a provider under `DURIN_CLOCK` that tests can
+ * override.
+ *
+ * @example
+ * DurinModule.forRoot({ userEntity: User, tokenTtl: '1h', isGlobal: true })
+ *
+ * @example
+ * DurinModule.forRootAsync({
+ *   userEntity: User,
+ *   imports: [ConfigModule],
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => ({ tokenTtl: config.get('TOKEN_TTL') }),
+ * })
+ */
+@Module({})
+export class DurinModule extends DurinConfigurableModuleClass {
+  static override forRoot(options: DurinModuleRootOptions): DynamicModule {
+    return DurinModule.complete(super.forRoot(options), pickStatic(options));
+  }
+
+  static override forRootAsync(options: DurinModuleAsyncOptions): DynamicModule {
+    return DurinModule.complete(super.forRootAsync(options), pickStatic(options));
+  }
+
+  private static complete(definition: DynamicModule, statics: DurinStaticOptions): DynamicModule {
+    if (statics.userEntity !== undefined) {
+      if (typeof statics.userEntity !== 'function') {
+        throw new DurinConfigurationError(
+          'userEntity',
+          "must be the app's TypeORM user entity class",
+        );
+      }
+      registerDurinUserEntity(statics.userEntity);
+    }
+    const tokenEntity: EntityClass<AbstractAuthToken> = statics.tokenEntity ?? AuthTokenEntity;
+    const providers: Provider[] = [
+      { provide: DURIN_STATIC_OPTIONS, useValue: statics },
+      {
+        provide: DURIN_RESOLVED_OPTIONS,
+        useFactory: (options: DurinModuleOptions, fixed: DurinStaticOptions) => {
+          const resolved = resolveDurinOptions({ ...options, ...fixed });
+          registerDurinUserEntity(resolved.userEntity);
+          return resolved;
+        },
+        inject: [DURIN_MODULE_OPTIONS, DURIN_STATIC_OPTIONS],
+      },
+      { provide: DURIN_CLOCK, useClass: SystemClock },
+      {
+        provide: TokenStore,
+        useFactory: (dataSource: DataSource, options: ResolvedDurinOptions) => {
+          assertUserIdField(dataSource, options);
+          return new TokenStore(
+            dataSource,
+            dataSource.getRepository(tokenEntity),
+            dataSource.getRepository(ClientEntity),
+          );
+        },
+        inject: [getDataSourceToken(statics.dataSource), DURIN_RESOLVED_OPTIONS],
+      },
+      TokenService,
+    ];
+    return {
+      ...definition,
+      imports: [
+        ...(definition.imports ?? []),
+        TypeOrmModule.forFeature([tokenEntity, ClientEntity], statics.dataSource),
+      ],
+      providers: [...(definition.providers ?? []), ...providers],
+      exports: [
+        ...(definition.exports ?? []),
+        TokenService,
+        TokenStore,
+        DURIN_CLOCK,
+        DURIN_RESOLVED_OPTIONS,
+        DURIN_MODULE_OPTIONS,
+      ],
+    };
+  }
+}
+
+/** `userIdField` must name the user's primary key: the token's foreign key points at it. */
+function assertUserIdField(dataSource: DataSource, options: ResolvedDurinOptions): void {
+  if (!dataSource.hasMetadata(options.userEntity)) {
+    throw new DurinConfigurationError(
+      'userEntity',
+      `${options.userEntity.name} is not an entity of the data source (add it to entities or use autoLoadEntities)`,
+    );
+  }
+  const keys = dataSource
+    .getMetadata(options.userEntity)
+    .primaryColumns.map((column) => column.propertyName);
+  if (keys.length !== 1 || keys[0] !== options.userIdField) {
+    throw new DurinConfigurationError(
+      'userIdField',
+      `must name the single primary-key property of ${options.userEntity.name} (${keys.join(', ') || 'none'})`,
+    );
+  }
+}

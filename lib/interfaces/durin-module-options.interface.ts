@@ -1,0 +1,122 @@
+import { Duration } from '../options/duration';
+import type { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
+
+/** How a token is carried: it only ever works in the place it was issued for. */
+export type AuthType = 'header' | 'cookie';
+
+/** A TypeORM entity class. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- constructor arguments are the entity's own business
+export type EntityClass<T = object> = new (...args: any[]) => T;
+
+/** `[user, token]`, as returned by the post-auth hooks. */
+export type PostAuthResult<U = object, T extends AbstractAuthToken = AbstractAuthToken> = [U, T];
+
+/** Runs after every successful authentication; may replace the user or the token seen by the handler. */
+export type PostAuthHandler = (
+  user: object,
+  token: AbstractAuthToken,
+  rawToken: string,
+) => PostAuthResult | Promise<PostAuthResult>;
+
+/** Cookie attributes of the auth cookie. */
+export interface DurinCookieOptions {
+  /**
+   * The cookie's name. Defaults to the first of `authCookieNames`. With `secure: true` the name gets
+   * the `__Host-` prefix (unless it already has it) so browsers pin it to this origin.
+   */
+  name?: string;
+  /** Default `true`. Refused with `NODE_ENV=production`. */
+  secure?: boolean;
+  /** Default `true`: scripts can never read the token. */
+  httpOnly?: boolean;
+  /** Default `'lax'`. */
+  sameSite?: 'lax' | 'strict' | 'none';
+  /** Default `'/'`. */
+  path?: string;
+  /** Default none (host-only). Not allowed with the `__Host-` prefix. */
+  domain?: string;
+}
+
+/** Mounting of the ready-made session endpoints. */
+export interface DurinRoutesOptions {
+  /** The controller path, e.g. `'auth'`. */
+  path: string;
+}
+
+/**
+ * The options that must be known when the module is imported (TypeORM builds the entity relation
+ * from `userEntity`, and controllers are declared statically). With `forRoot` they are part of the
+ * one options object; with `forRootAsync` pass them next to `useFactory`.
+ */
+export interface DurinStaticOptions {
+  /** The application's TypeORM user entity class. Required. */
+  userEntity?: EntityClass;
+  /** A custom token model extending `AbstractAuthToken`. Default: `AuthTokenEntity`. */
+  tokenEntity?: EntityClass<AbstractAuthToken>;
+  /** The TypeORM data source (connection) name, for apps with several. Default: the default one. */
+  dataSource?: string;
+  /** Mounts the ready-made session endpoints. Off unless given. */
+  routes?: DurinRoutesOptions;
+}
+
+/**
+ * Options of `DurinModule.forRoot()` (or the object returned by the `forRootAsync` factory).
+ * Durations are seconds (number) or strings such as `'15m'`; `null` means "never"/"disabled" where
+ * stated. Every option is validated at start-up.
+ */
+export interface DurinModuleOptions extends DurinStaticOptions {
+  /** The property of the user entity that holds its primary key. Default `'id'`. */
+  userIdField?: string;
+  /** Inactive or deleted users never authenticate. Default: `user.isActive !== false`. */
+  isUserActive?: (user: object) => boolean;
+  /** Lifetime of an access token. Default `'10h'`; `null`: no expiry. */
+  tokenTtl?: Duration | null;
+  /** Lifetime of a refresh token; must exceed `tokenTtl`. Default `'7d'`; `null`: no refresh tokens. */
+  refreshTokenTtl?: Duration | null;
+  /** Sliding expiry: a used token is extended. Default `false`. */
+  autoRefresh?: boolean;
+  /** The least time between two writes for one token (sliding extension, `lastUsedAt`). Default `'1m'`. */
+  autoRefreshInterval?: Duration;
+  /**
+   * Absolute lifetime from login: no extension (sliding, renew, rotation) ever goes past
+   * login + max(this, the lifetimes granted at login). Default `'7d'`; `null`: no cap.
+   */
+  autoRefreshMaxTtl?: Duration | null;
+  /** A new login revokes the user's earlier tokens. Default `false`. */
+  enforceSingleLogin?: boolean;
+  /** Header tokens only work in the header, cookie tokens only in the cookie. Default `true`. */
+  enableAuthRestriction?: boolean;
+  /** Keep revoked tokens (with `revokedAt`) for audit instead of deleting them. Default `false`. */
+  keepExpiredTokens?: boolean;
+  /** Reading a missing key of `token.contextObj` throws instead of giving `undefined`. Default `false`. */
+  strictContextAccess?: boolean;
+  /** Accepted `Authorization` schemes, matched case-insensitively. Default `['Bearer', 'Token']`. */
+  authHeaderPrefixes?: string[];
+  /** Cookie names the guard reads, in order. Default `['token']`. */
+  authCookieNames?: string[];
+  /** Attributes of the auth cookie. */
+  cookie?: DurinCookieOptions;
+  /** The first part of every token, so secret scanners can recognise them. Default `'durin'`. */
+  tokenPrefix?: string;
+  /**
+   * A server-side secret (or several, newest first) mixed into the stored hash with HMAC-SHA256,
+   * so a leaked table alone cannot be used to check guesses. Tokens hashed under an older pepper
+   * keep working and are re-hashed on use.
+   */
+  pepper?: string | string[];
+  /** Runs after every successful authentication. */
+  postAuthHandler?: PostAuthHandler;
+  /** Runs after a sliding extension. */
+  postAutoRefreshHandler?: PostAuthHandler;
+  /** Name of the client that holds personal API keys (`/apiaccess`). Default `'api'`. */
+  apiAccessClientName?: string;
+  /** Leave API keys out of the session list. Default `true`. */
+  apiAccessExcludeFromSessions?: boolean;
+  /** How long the store may take to answer an authentication lookup before it counts as down. Default `'5s'`. */
+  storeTimeout?: Duration;
+}
+
+/** Implemented by a class given to `forRootAsync({ useClass })`. */
+export interface DurinOptionsFactory {
+  createDurinOptions(): DurinModuleOptions | Promise<DurinModuleOptions>;
+}

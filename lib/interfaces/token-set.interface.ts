@@ -1,0 +1,65 @@
+import { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
+import { TokenContextData } from '../entities/token-context';
+import { AuthType } from './durin-module-options.interface';
+import { Duration } from '../options/duration';
+
+/** Options of `generateHeaderToken` / `generateCookieToken`. */
+export interface GenerateTokenOptions {
+  /** Session context stored with the token (a plain JSON object). */
+  context?: TokenContextData;
+  /** Name of an existing client; its lifetimes apply. */
+  client?: string;
+  /** Overrides the access-token lifetime; `null`: no expiry. */
+  accessExpiresIn?: Duration | null;
+  /** Overrides the refresh-token lifetime; `null`: no refresh token. */
+  refreshExpiresIn?: Duration | null;
+}
+
+/** Options of `refreshToken`. */
+export interface RefreshTokenOptions {
+  /** Keys merged into the session context of the new pair (e.g. a new IP address). */
+  context?: TokenContextData;
+  /** Refuse a refresh token of the other auth type (under `enableAuthRestriction`). */
+  authType?: AuthType;
+}
+
+/** What a login or refresh hands out. The raw tokens are shown here once and never again. */
+export interface TokenSet<T extends AbstractAuthToken = AbstractAuthToken> {
+  accessToken: string;
+  /** `null` when refresh tokens are disabled for this token. */
+  refreshToken: string | null;
+  /** `null`: the access token does not expire. */
+  accessTokenExpiresAt: Date | null;
+  refreshTokenExpiresAt: Date | null;
+  /** The stored token, with its user. */
+  token: T;
+}
+
+/** A live session as listed to its owner: never a secret or a hash. */
+export interface SessionInfo {
+  id: string;
+  authType: AuthType;
+  client: string | null;
+  context: TokenContextData;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  expiresAt: Date | null;
+  refreshExpiresAt: Date | null;
+  absoluteExpiresAt: Date | null;
+}
+
+/** Fields of `createClient`. */
+export interface CreateClientOptions {
+  name: string;
+  tokenTtl?: Duration | null;
+  refreshTokenTtl?: Duration | null;
+  throttleRate?: string | null;
+}
+
+/** Why an authentication attempt failed; the guard turns it into the 401 `code`. */
+export type AuthFailureReason = 'token_invalid' | 'token_expired' | 'user_inactive';
+
+/** The outcome of `TokenService.authenticate`. */
+export type AuthenticationResult<T extends AbstractAuthToken = AbstractAuthToken> =
+  | { ok: true; user: object; token: T; autoRefreshed: boolean }
+  | { ok: false; reason: AuthFailureReason };

@@ -1,0 +1,6 @@
+import { CreateDurinTables1732406400000 } from './1732406400000-create-durin-tables';
+
+export { CreateDurinTables1732406400000 };
+
+/** The migrations of nestjs-durin, oldest first: add them to your data source's `migrations`. */
+export const DURIN_MIGRATIONS = [CreateDurinTables1732406400000];

@@ -1,0 +1,58 @@
+import { DurinConfigurationError } from '../errors/durin-configuration.error';
+
+/**
+ * A length of time: whole seconds as a number, or a string such as `'30s'`, `'15m'`, `'10h'`, `'7d'`.
+ */
+export type Duration = number | `${number}${'s' | 'm' | 'h' | 'd'}`;
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+const DURATION_PATTERN = /^(\d{1,9})([smhd])$/;
+
+/**
+ * Converts a {@link Duration} to milliseconds, or returns `undefined` when it is not a valid
+ * duration. Strings are strict (no spaces, no decimals, one unit) so a typo fails at start-up
+ * instead of silently meaning something else.
+ */
+export function tryParseDuration(value: unknown): number | undefined {
+  if (typeof value === 'number') {
+    return Number.isSafeInteger(value) && value >= 0 ? value * 1000 : undefined;
+  }
+  if (typeof value !== 'string') {
+    return undefined;
+  }
+  const match = DURATION_PATTERN.exec(value);
+  if (!match) {
+    return undefined;
+  }
+  return Number(match[1]) * UNIT_SECONDS[match[2]] * 1000;
+}
+
+/** Like {@link tryParseDuration} but throws a {@link DurinConfigurationError} naming `name`. */
+export function parseDuration(value: unknown, name: string): number {
+  const parsed = tryParseDuration(value);
+  if (parsed === undefined) {
+    throw new DurinConfigurationError(
+      name,
+      `must be a whole number of seconds >= 0 or a string like '30s', '15m', '10h', '7d' (got ${describe(value)})`,
+    );
+  }
+  return parsed;
+}
+
+/** `null` passes through as "never"; anything else must be a valid duration. */
+export function parseNullableDuration(value: unknown, name: string): number | null {
+  return value === null ? null : parseDuration(value, name);
+}
+
+export function describe(value: unknown): string {
+  if (typeof value === 'string') {
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  }
+  if (typeof value === 'function') {
+    return 'a function';
+  }
+  if (Array.isArray(value)) {
+    return 'an array';
+  }
+  return value === null ? 'null' : typeof value === 'object' ? 'an object' : String(value);
+}

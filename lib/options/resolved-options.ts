@@ -1,0 +1,43 @@
+import { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
+import { EntityClass, PostAuthHandler } from '../interfaces/durin-module-options.interface';
+
+/** Cookie attributes after defaults and the `__Host-` rule have been applied. */
+export interface ResolvedCookieOptions {
+  name: string;
+  secure: boolean;
+  httpOnly: boolean;
+  sameSite: 'lax' | 'strict' | 'none';
+  path: string;
+  domain: string | undefined;
+}
+
+/** The options after validation: every duration in milliseconds, every default filled in. */
+export interface ResolvedDurinOptions {
+  userEntity: EntityClass;
+  tokenEntity: EntityClass<AbstractAuthToken>;
+  dataSource: string | undefined;
+  routes: { path: string } | undefined;
+  userIdField: string;
+  isUserActive: (user: object) => boolean;
+  tokenTtlMs: number | null;
+  refreshTokenTtlMs: number | null;
+  autoRefresh: boolean;
+  autoRefreshIntervalMs: number;
+  autoRefreshMaxTtlMs: number | null;
+  enforceSingleLogin: boolean;
+  enableAuthRestriction: boolean;
+  keepExpiredTokens: boolean;
+  strictContextAccess: boolean;
+  /** Lower-cased, for case-insensitive matching. */
+  authHeaderPrefixes: string[];
+  authCookieNames: string[];
+  cookie: ResolvedCookieOptions;
+  tokenPrefix: string;
+  /** Newest first; empty without a pepper. */
+  peppers: string[];
+  postAuthHandler: PostAuthHandler | undefined;
+  postAutoRefreshHandler: PostAuthHandler | undefined;
+  apiAccessClientName: string;
+  apiAccessExcludeFromSessions: boolean;
+  storeTimeoutMs: number;
+}

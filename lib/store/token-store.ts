@@ -1,0 +1,260 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
+import { AbstractAuthToken, RevocationReason } from '../entities/abstract-auth-token.entity';
+import { ClientEntity } from '../entities/client.entity';
+import { SerialQueue } from './serial-queue';
+
+/** Alias of the joined user. Not `user`: that is a reserved word in PostgreSQL. */
+const OWNER = 'owner';
+const CLEANUP_BATCH_SIZE = 1000;
+
+/** What a revocation does with the rows: delete them, or keep them marked (audit). */
+export type RevocationMode = 'delete' | 'mark';
+
+/** How a live row is to be extended or touched (see {@link TokenStore.touch}). */
+export interface TouchChanges {
+  lastUsedAt: Date;
+  expiresAt?: Date | null;
+  refreshExpiresAt?: Date | null;
+  lastRefreshedAt?: Date;
+}
+
+/**
+ * Every SQL statement nestjs-durin runs against the token tables, in one place.
+ *
+ * The rules that keep concurrent requests safe live here: every write that extends or consumes a
+ * token is a conditional UPDATE on "still live", so a late write can never bring back a token that
+ * was revoked in the meantime (REQ-EXP-04), and of several racing rotations only one matches
+ * (REQ-RT-03).
+ */
+export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
+  private readonly serial: SerialQueue | undefined;
+  private readonly tableName: string;
+
+  constructor(
+    readonly dataSource: DataSource,
+    readonly tokens: Repository<T>,
+    readonly clients: Repository<ClientEntity>,
+  ) {
+    const type = dataSource.options.type;
+    this.serial =
+      type === 'better-sqlite3' || type === 'sqlite' || type === 'sqljs'
+        ? new SerialQueue()
+        : undefined;
+    this.tableName = tokens.metadata.tableName;
+  }
+
+  newId(): string {
+    return randomUUID();
+  }
+
+  private selectWithOwner(manager?: EntityManager): SelectQueryBuilder<T> {
+    const repository = manager ? manager.getRepository<T>(this.tokens.target) : this.tokens;
+    return repository
+      .createQueryBuilder('token')
+      .innerJoinAndSelect('token.user', OWNER)
+      .leftJoinAndSelect('token.client', 'client');
+  }
+
+  /**
+   * The token whose access-token hash is one of `hashes`, with its user and client, in a single
+   * round trip on the unique index. Several hashes only occur during a pepper rotation.
+   */
+  findByAccessHash(hashes: string[]): Promise<T | null> {
+    return this.selectWithOwner().where('token.tokenHash IN (:...hashes)', { hashes }).getOne();
+  }
+
+  /** Like {@link findByAccessHash} for the refresh-token hash. */
+  findByRefreshHash(hashes: string[], manager?: EntityManager): Promise<T | null> {
+    return this.selectWithOwner(manager)
+      .where('token.refreshTokenHash IN (:...hashes)', { hashes })
+      .getOne();
+  }
+
+  findById(id: string): Promise<T | null> {
+    return this.selectWithOwner().where('token.id = :id', { id }).getOne();
+  }
+
+  /** Runs `work` in a transaction (queued on SQLite, see {@link SerialQueue}). */
+  transaction<R>(work: (manager: EntityManager) => Promise<R>): Promise<R> {
+    const run = () => this.dataSource.transaction(work);
+    return this.serial ? this.serial.run(run) : run();
+  }
+
+  async insert(token: T, manager?: EntityManager): Promise<void> {
+    const repository = manager ? manager.getRepository<T>(this.tokens.target) : this.tokens;
+    await repository.insert(token as Parameters<Repository<T>['insert']>[0]);
+  }
+
+  /**
+   * Marks `parentId` as rotated into `childId`, only if it is still live. Returns whether this
+   * caller won: under concurrency exactly one conditional UPDATE matches the row.
+   */
+  async consumeForRotation(
+    manager: EntityManager,
+    parentId: string,
+    childId: string,
+    now: number,
+  ): Promise<boolean> {
+    const result = await manager
+      .createQueryBuilder()
+      .update(this.tokens.target)
+      .set({ revokedAt: new Date(now), revokedReason: 'rotated', replacedById: childId } as never)
+      .where('id = :parentId AND revoked_at IS NULL', { parentId })
+      .execute();
+    return result.affected === 1;
+  }
+
+  /**
+   * Writes `lastUsedAt` (and, when sliding, the new expiries), at most once per `intervalMs`, and
+   * only while the token is live. Returns whether a row was written.
+   */
+  async touch(
+    id: string,
+    changes: TouchChanges,
+    now: number,
+    intervalMs: number,
+  ): Promise<boolean> {
+    const result = await this.tokens
+      .createQueryBuilder()
+      .update()
+      .set(changes as never)
+      .where('id = :id AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > :now)', {
+        id,
+        now,
+      })
+      // The same rule in SQL, so instances racing on one token still write once per interval.
+      .andWhere('COALESCE(last_used_at, created_at) <= :due', { due: now - intervalMs })
+      .execute();
+    return result.affected === 1;
+  }
+
+  /** Sets new expiries on a live token; returns whether it was still live. */
+  async extend(
+    id: string,
+    expiresAt: Date | null,
+    refreshExpiresAt: Date | null,
+    now: number,
+  ): Promise<boolean> {
+    const result = await this.tokens
+      .createQueryBuilder()
+      .update()
+      .set({ expiresAt, refreshExpiresAt, lastRefreshedAt: new Date(now) } as never)
+      .where('id = :id AND revoked_at IS NULL', { id })
+      .execute();
+    return result.affected === 1;
+  }
+
+  /** Re-hashes a token found under an older pepper. */
+  async replaceAccessHash(id: string, tokenHash: string): Promise<void> {
+    await this.tokens
+      .createQueryBuilder()
+      .update()
+      .set({ tokenHash } as never)
+      .where('id = :id', { id })
+      .execute();
+  }
+
+  async replaceRefreshHash(id: string, refreshTokenHash: string): Promise<void> {
+    await this.tokens
+      .createQueryBuilder()
+      .update()
+      .set({ refreshTokenHash } as never)
+      .where('id = :id', { id })
+      .execute();
+  }
+
+  /**
+   * Ends tokens matching `where` (SQL on column names). `delete` removes them; `mark` keeps them
+   * with `revokedAt` and a reason. Returns how many live tokens were ended.
+   */
+  async revokeWhere(
+    where: string,
+    parameters: Record<string, unknown>,
+    mode: RevocationMode,
+    reason: RevocationReason,
+    now: number,
+    manager?: EntityManager,
+  ): Promise<number> {
+    const repository = manager ? manager.getRepository<T>(this.tokens.target) : this.tokens;
+    // Count what was live before; tombstones of rotated tokens are ended too but not counted.
+    const live = await repository
+      .createQueryBuilder()
+      .update()
+      .set({ revokedAt: new Date(now), revokedReason: reason } as never)
+      .where(`(${where}) AND revoked_at IS NULL`, parameters)
+      .execute();
+    if (mode === 'delete') {
+      await repository.createQueryBuilder().delete().where(where, parameters).execute();
+    }
+    return live.affected ?? 0;
+  }
+
+  /** Live sessions of a user, newest first. */
+  listLive(userId: unknown, now: number): Promise<T[]> {
+    return this.tokens
+      .createQueryBuilder('token')
+      .leftJoinAndSelect('token.client', 'client')
+      .where('token.user = :userId', { userId })
+      .andWhere('token.revokedAt IS NULL')
+      .andWhere('(token.absoluteExpiresAt IS NULL OR token.absoluteExpiresAt > :now)', { now })
+      .andWhere(
+        '((token.expiresAt IS NULL OR token.expiresAt > :now) OR (token.refreshExpiresAt IS NOT NULL AND token.refreshExpiresAt > :now))',
+        { now },
+      )
+      .orderBy('token.createdAt', 'DESC')
+      .addOrderBy('token.id', 'ASC')
+      .getMany();
+  }
+
+  /**
+   * SQL for "this row can never authenticate or refresh again" at `:now`, on column names. A
+   * token whose access part expired but whose refresh token still works is alive.
+   */
+  static readonly DEAD =
+    '((expires_at IS NOT NULL AND expires_at <= :now AND (refresh_expires_at IS NULL OR refresh_expires_at <= :now))' +
+    ' OR (absolute_expires_at IS NOT NULL AND absolute_expires_at <= :now))';
+
+  /**
+   * Removes (or marks) dead tokens in batches of {@link CLEANUP_BATCH_SIZE}, each its own short
+   * statement, so a large backlog never holds long locks against live authentication.
+   */
+  async cleanup(mode: RevocationMode, now: number, userId?: unknown): Promise<number> {
+    const userFilter = userId === undefined ? '' : ' AND user_id = :userId';
+    const parameters = { now, userId, batch: CLEANUP_BATCH_SIZE };
+    let total = 0;
+    for (;;) {
+      const condition =
+        mode === 'delete'
+          ? // Revoked rows kept only as rotation history go once their refresh window is over.
+            `(${TokenStore.DEAD} OR (revoked_at IS NOT NULL AND (refresh_expires_at IS NULL OR refresh_expires_at <= :now)))`
+          : `${TokenStore.DEAD} AND revoked_at IS NULL`;
+      const ids = `SELECT id FROM ${this.quotedTable()} WHERE ${condition}${userFilter} LIMIT :batch`;
+      const query =
+        mode === 'delete'
+          ? this.tokens.createQueryBuilder().delete().where(`id IN (${ids})`, parameters)
+          : this.tokens
+              .createQueryBuilder()
+              .update()
+              .set({ revokedAt: new Date(now), revokedReason: 'expired' } as never)
+              .where(`id IN (${ids})`, parameters);
+      const affected = (await query.execute()).affected ?? 0;
+      total += affected;
+      if (affected < CLEANUP_BATCH_SIZE) {
+        return total;
+      }
+    }
+  }
+
+  private quotedTable(): string {
+    return this.dataSource.driver.escape(this.tableName);
+  }
+
+  findClient(name: string): Promise<ClientEntity | null> {
+    return this.clients.findOne({ where: { name } });
+  }
+
+  static newFamilyId(): string {
+    return randomUUID();
+  }
+}
