@@ -13,7 +13,7 @@ export class SystemClock implements Clock {
  * @example
  * const clock = new ManualClock();
  * Test.createTestingModule({ imports: [AppModule] }).overrideProvider(DURIN_CLOCK).useValue(clock);
- * clock.advance('10h');
+ * clock.advance(10 * 60 * 60 * 1000); // 10 hours
  */
 export class ManualClock implements Clock {
   private current: number;

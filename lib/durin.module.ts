@@ -1,7 +1,10 @@
-import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AuthGuard } from './auth.guard';
+import { DurinCacheService } from './cache/durin-cache.service';
 import { SystemClock } from './clock';
+import { AuthCookieService } from './cookies/auth-cookie.service';
 import { DURIN_CLOCK, DURIN_RESOLVED_OPTIONS, DURIN_STATIC_OPTIONS } from './durin.constants';
 import {
   DURIN_ASYNC_OPTIONS_TYPE,
@@ -14,6 +17,7 @@ import { AuthTokenEntity } from './entities/auth-token.entity';
 import { ClientEntity } from './entities/client.entity';
 import { registerDurinUserEntity } from './entities/user-entity.registry';
 import { DurinConfigurationError } from './errors/durin-configuration.error';
+import { DurinEventsService } from './events/durin-events.service';
 import {
   DurinModuleOptions,
   DurinStaticOptions,
@@ -49,8 +53,10 @@ function pickStatic(options: DurinStaticOptions): DurinStaticOptions {
  * Revocable, per-device opaque tokens for NestJS.
  *
  * Registers the token and client entities with TypeORM (so `autoLoadEntities` finds them) and
- * provides {@link TokenService}; the clock is a provider under `DURIN_CLOCK` that tests can
- * override.
+ * provides {@link TokenService}, {@link AuthGuard} and {@link AuthCookieService}; the clock is a
+ * provider under `DURIN_CLOCK` that tests can override. With `routes: { path }` it also mounts the
+ * ready-made session endpoints (refresh, renew, logout, logoutall, sessions, apiaccess) under
+ * `path`; those need the optional peers class-validator and class-transformer.
  *
  * @example
  * DurinModule.forRoot({ userEntity: User, tokenTtl: '1h', isGlobal: true })
@@ -108,25 +114,67 @@ export class DurinModule extends DurinConfigurableModuleClass {
         },
         inject: [getDataSourceToken(statics.dataSource), DURIN_RESOLVED_OPTIONS],
       },
+      {
+        provide: DurinCacheService,
+        useFactory: (options: ResolvedDurinOptions, dataSource: DataSource) =>
+          new DurinCacheService(options, dataSource),
+        inject: [DURIN_RESOLVED_OPTIONS, getDataSourceToken(statics.dataSource)],
+      },
+      DurinEventsService,
       TokenService,
+      AuthCookieService,
+      AuthGuard,
     ];
+    const controllers = statics.routes === undefined ? [] : [loadRoutesController(statics.routes)];
     return {
       ...definition,
       imports: [
         ...(definition.imports ?? []),
         TypeOrmModule.forFeature([tokenEntity, ClientEntity], statics.dataSource),
       ],
+      controllers: [...(definition.controllers ?? []), ...controllers],
       providers: [...(definition.providers ?? []), ...providers],
+      // Everything AuthGuard injects is exported, so `@UseGuards(AuthGuard)` and
+      // `{ provide: APP_GUARD, useClass: AuthGuard }` resolve in any module that imports this one
+      // (or in every module with `isGlobal`).
       exports: [
         ...(definition.exports ?? []),
         TokenService,
         TokenStore,
+        DurinCacheService,
+        DurinEventsService,
+        AuthCookieService,
+        AuthGuard,
         DURIN_CLOCK,
         DURIN_RESOLVED_OPTIONS,
         DURIN_MODULE_OPTIONS,
       ],
     };
   }
+}
+
+/**
+ * The routes controller for `routes.path`. Loaded only when routes are mounted: it needs
+ * class-validator and class-transformer (optional peer dependencies), which the core does not.
+ */
+function loadRoutesController(routes: DurinStaticOptions['routes']): Type<unknown> {
+  if (typeof routes !== 'object' || routes === null || typeof routes.path !== 'string') {
+    throw new DurinConfigurationError('routes', "must be an object like { path: 'auth' }");
+  }
+  for (const peer of ['class-validator', 'class-transformer']) {
+    try {
+      require.resolve(peer);
+    } catch {
+      throw new DurinConfigurationError(
+        'routes',
+        `the ready-made routes need the optional peer dependency '${peer}' (npm install class-validator class-transformer)`,
+      );
+    }
+  }
+  type RoutesModule = typeof import('./routes/durin-routes.controller');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred on purpose, see above
+  const routesModule: RoutesModule = require('./routes/durin-routes.controller');
+  return routesModule.createDurinRoutesController(routes.path);
 }
 
 /** `userIdField` must name the user's primary key: the token's foreign key points at it. */

@@ -7,6 +7,47 @@ export { DURIN_MODULE_OPTIONS } from './durin.module-definition';
 export { DURIN_CLOCK, DURIN_PUBLIC_KEY, DURIN_RESOLVED_OPTIONS } from './durin.constants';
 export { TokenService } from './token.service';
 export { SystemClock, ManualClock } from './clock';
+export { DurinCacheService } from './cache/durin-cache.service';
+export { DurinEventsService } from './events/durin-events.service';
+export type { DurinEventSubject } from './events/durin-events.service';
+export {
+  DURIN_EVENT_PREFIX,
+  DURIN_EVENT_TYPES,
+  durinEventName,
+} from './events/durin-event.interface';
+export type {
+  DurinEvent,
+  DurinEventListener,
+  DurinEventType,
+} from './events/durin-event.interface';
+export type { DurinCacheStats } from './cache/durin-cache.service';
+
+export { AuthGuard } from './auth.guard';
+export type { DurinAuthResult } from './auth.guard';
+export { AuthCookieService } from './cookies/auth-cookie.service';
+export { Public } from './decorators/public.decorator';
+export { AuthToken } from './decorators/auth-token.decorator';
+export { TokenContext } from './decorators/token-context.decorator';
+export { CurrentUser } from './decorators/current-user.decorator';
+export { extractHeaderToken } from './credentials/extract-header-token';
+export { extractCookieToken } from './credentials/extract-cookie-token';
+export { B64TOKEN_PATTERN, MAX_TOKEN_LENGTH } from './credentials/credential-result';
+export type {
+  CookieCredentialResult,
+  CredentialResult,
+  MalformedReason,
+} from './credentials/credential-result';
+export type { DurinRequest } from './http/durin-request';
+export { getRequestCredential } from './http/request-credential';
+export type { RequestCredential } from './http/request-credential';
+// Types only: the routes module itself is loaded on demand (class-validator is an optional peer).
+export type {
+  DurinApiKeyCreatedResponse,
+  DurinApiKeyResponse,
+  DurinRenewResponse,
+  DurinSessionResponse,
+  DurinTokenPairResponse,
+} from './routes/durin-routes.responses';
 
 export { AbstractAuthToken } from './entities/abstract-auth-token.entity';
 export type { RevocationReason } from './entities/abstract-auth-token.entity';
@@ -19,14 +60,32 @@ export type { TokenContextData, TokenContextValue } from './entities/token-conte
 export { DurinError } from './errors/durin.error';
 export { DurinConfigurationError } from './errors/durin-configuration.error';
 export {
+  DURIN_AUTH_REALM,
+  DURIN_RETRY_AFTER_SECONDS,
+  DurinHttpException,
+  DurinUnauthorizedException,
+  DurinUnavailableException,
+  toDurinHttpException,
+} from './errors/durin-http.exception';
+export type { AuthErrorCode, DurinErrorBody } from './errors/durin-http.exception';
+export {
   ClientAlreadyExistsError,
   InvalidClientError,
   InvalidTokenOptionsError,
   TokenStoreUnavailableError,
   UnknownClientError,
 } from './errors/token-errors';
+export { CsrfValidationError, SessionLimitExceededError } from './errors/security-errors';
+export type { CsrfFailureReason } from './errors/security-errors';
 
 export type { Clock } from './interfaces/clock.interface';
+export type {
+  DurinCacheOptions,
+  DurinInvalidationOption,
+  DurinRedisClient,
+  DurinRedisInvalidationOptions,
+  DurinRedisSubscriber,
+} from './interfaces/cache-options.interface';
 export type {
   AuthType,
   DurinCookieOptions,
@@ -49,8 +108,20 @@ export type {
 } from './interfaces/token-set.interface';
 export type { Duration } from './options/duration';
 export type { ResolvedDurinOptions, ResolvedCookieOptions } from './options/resolved-options';
+export type {
+  ResolvedCsrfOptions,
+  ResolvedSecurityOptions,
+} from './options/resolve-security-options';
+export type {
+  DurinCsrfOptions,
+  SessionLimitStrategy,
+} from './interfaces/security-options.interface';
 
-export { CreateDurinTables1732406400000, DURIN_MIGRATIONS } from './migrations';
+export {
+  AddDurinRefreshGracePayload1764000000000,
+  CreateDurinTables1732406400000,
+  DURIN_MIGRATIONS,
+} from './migrations';
 
 /** The entities to list in a data source's `entities` when not using `autoLoadEntities`. */
 export const DURIN_ENTITIES = [AuthTokenEntity, ClientEntity];

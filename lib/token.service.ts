@@ -1,9 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { DurinCacheService } from './cache/durin-cache.service';
 import { DURIN_CLOCK, DURIN_RESOLVED_OPTIONS } from './durin.constants';
 import { AbstractAuthToken, RevocationReason } from './entities/abstract-auth-token.entity';
 import { ClientEntity } from './entities/client.entity';
 import { isPlainContext } from './entities/token-context';
+import { SessionLimitExceededError } from './errors/security-errors';
+import { DurinEventType } from './events/durin-event.interface';
+import { DurinEventsService, DurinEventSubject } from './events/durin-events.service';
 import {
   ClientAlreadyExistsError,
   InvalidClientError,
@@ -23,7 +27,15 @@ import {
 } from './interfaces/token-set.interface';
 import { describe, tryParseDuration } from './options/duration';
 import { ResolvedDurinOptions } from './options/resolved-options';
+import {
+  clearGracePayload,
+  findGracePayload,
+  liveSessionHeads,
+  lockUserSessions,
+  SessionHead,
+} from './store/security-queries';
 import { TokenStore } from './store/token-store';
+import { openGracePair, sealGracePair } from './tokens/grace-payload';
 import { TokenFormat } from './tokens/token-format';
 import { TokenHasher } from './tokens/token-hasher';
 
@@ -52,6 +64,10 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
     @Inject(DURIN_RESOLVED_OPTIONS) private readonly options: ResolvedDurinOptions,
     @Inject(DURIN_CLOCK) private readonly clock: Clock,
     private readonly store: TokenStore<T>,
+    // Optional so code that builds the service by hand (tests, scripts) keeps working uncached.
+    @Optional() private readonly cache?: DurinCacheService,
+    // Optional for the same reason; without it no events are delivered.
+    @Optional() private readonly events?: DurinEventsService,
   ) {
     this.format = new TokenFormat(options.tokenPrefix);
     this.hasher = new TokenHasher(options.peppers);
@@ -121,15 +137,90 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
     token.revokedReason = null;
     const secrets = this.mint(token, now);
 
-    if (this.options.enforceSingleLogin) {
-      await this.store.transaction(async (manager) => {
-        await this.revokeUserTokens(this.userIdOf(user), 'single_login', now, manager);
-        await this.store.insert(token, manager);
-      });
+    const userId = this.userIdOf(user);
+    const limit = this.sessionLimitFor(token);
+    if (this.options.enforceSingleLogin || limit !== null) {
+      const single = this.options.enforceSingleLogin;
+      // What the transaction ended, for the cache and the events (filled in inside it).
+      let endedAll = 0;
+      let ended: SessionHead[] = [];
+      await this.thenInvalidate(
+        () =>
+          this.store.transaction(async (manager) => {
+            // Logins of one user queue here, so "look at the live sessions, then insert" cannot
+            // interleave with a concurrent login of the same user (REQ-SES-03).
+            await lockUserSessions(this.store, manager, userId);
+            if (single) {
+              endedAll = await this.revokeUserTokens(userId, 'single_login', now, manager);
+            } else if (limit !== null) {
+              ended = await this.makeRoomForSession(manager, userId, limit, now);
+            }
+            await this.store.insert(token, manager);
+          }),
+        async (cache) => {
+          if (single) await cache.invalidateUser(userId);
+          else await Promise.all(ended.map((head) => cache.invalidateFamily(head.familyId)));
+        },
+      );
+      if (endedAll > 0) {
+        this.emitSubject('token_revoked', { userId }, 'single_login', now);
+      }
+      for (const head of ended) {
+        this.emitSubject(
+          'token_revoked',
+          { tokenId: head.id, familyId: head.familyId, userId, authType: head.authType },
+          'session_limit',
+          now,
+        );
+      }
     } else {
       await this.store.insert(token);
     }
+    this.emitFor('token_created', token, null, now);
     return this.tokenSet(token, secrets);
+  }
+
+  /**
+   * `maxSessionsPerUser` for a new token, or `null` when no limit applies: none is set, or the
+   * token is a personal API key, which is no session while `apiAccessExcludeFromSessions` is on.
+   */
+  private sessionLimitFor(token: T): number | null {
+    const limit = this.options.maxSessionsPerUser;
+    if (limit === null) return null;
+    const apiKey =
+      token.authType === 'header' && token.client?.name === this.options.apiAccessClientName;
+    return apiKey && this.options.apiAccessExcludeFromSessions ? null : limit;
+  }
+
+  /**
+   * Under the user's lock: refuses the login, or ends the oldest sessions so that the new one
+   * keeps the user within `limit`. Returns the sessions it ended.
+   */
+  private async makeRoomForSession(
+    manager: EntityManager,
+    userId: unknown,
+    limit: number,
+    now: number,
+  ): Promise<SessionHead[]> {
+    const excludeApiKeys = this.options.apiAccessExcludeFromSessions
+      ? this.options.apiAccessClientName
+      : null;
+    const live = await liveSessionHeads(this.store, manager, userId, now, excludeApiKeys);
+    const excess = live.length - limit + 1;
+    if (excess <= 0) return [];
+    if (this.options.sessionLimitStrategy === 'refuse') {
+      throw new SessionLimitExceededError(limit);
+    }
+    const oldest = live.slice(0, excess);
+    await this.store.revokeWhere(
+      'family_id IN (:...families)',
+      { families: oldest.map((head) => head.familyId) },
+      this.revocationMode(),
+      'session_limit',
+      now,
+      manager,
+    );
+    return oldest;
   }
 
   /** Fills in new secrets and expiries on `token`; returns the raw secrets. */
@@ -240,13 +331,27 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
    * (at most one write per `autoRefreshInterval`), then the post-auth hooks.
    */
   async authenticate(raw: unknown, authType: AuthType): Promise<AuthenticationResult<T>> {
-    const checked = await this.check(raw, authType);
+    let checked = await this.check(raw, authType);
     if (!checked.ok) {
       return checked;
     }
+    let touched = await this.touch(checked.token, checked.cacheKey);
+    if (touched === 'missed' && checked.cached) {
+      // The due write matched no row, so the cached entry may be stale (revoked, or touched by
+      // another instance whose message we have not seen): decide from the database instead.
+      this.cache?.forget(checked.cacheKey);
+      checked = await this.check(raw, authType, false);
+      if (!checked.ok) {
+        return checked;
+      }
+      touched = 'none';
+    }
     let user: object = checked.token.user;
     let token = checked.token;
-    const autoRefreshed = await this.touch(token);
+    const autoRefreshed = touched === 'slid';
+    if (autoRefreshed) {
+      this.emitFor('token_auto_refreshed', checked.token, null, this.clock.now());
+    }
     if (autoRefreshed && this.options.postAutoRefreshHandler) {
       [user, token] = (await this.options.postAutoRefreshHandler(user, token, raw as string)) as [
         object,
@@ -262,11 +367,16 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
     return { ok: true, user, token, autoRefreshed };
   }
 
+  /**
+   * Format, then the cache (a hit costs no SQL), then one query; then the same checks for both.
+   * `readCache: false` forces the database read (the result still refreshes the cache).
+   */
   private async check(
     raw: unknown,
     authType: AuthType | undefined,
+    readCache = true,
   ): Promise<
-    | { ok: true; token: T }
+    | { ok: true; token: T; cacheKey: string; cached: boolean }
     | { ok: false; reason: 'token_invalid' | 'token_expired' | 'user_inactive' }
   > {
     // Format and checksum first: junk never costs a hash or a query (REQ-GEN-03).
@@ -275,9 +385,26 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
     }
     const rawToken = raw as string;
     const candidates = this.hasher.candidates(rawToken);
-    const token = await this.guardStore(() => this.store.findByAccessHash(candidates));
-    if (!token || token.revokedAt !== null) {
-      return { ok: false, reason: 'token_invalid' };
+    // Keyed by the hash under the newest pepper, never by the raw token (REQ-CACHE-04).
+    const cacheKey = candidates[0];
+    const cache = this.cache?.enabled ? this.cache : undefined;
+    let token = readCache
+      ? (cache?.lookup(cacheKey, this.clock.now()) as T | undefined)
+      : undefined;
+    const cached = token !== undefined;
+    let ticket = 0;
+    if (token === undefined) {
+      if (cache?.isKnownDead(cacheKey, this.clock.now())) {
+        return { ok: false, reason: 'token_invalid' };
+      }
+      // Taken before the read: a revocation that lands while the query runs refuses the fill.
+      ticket = cache?.ticket() ?? 0;
+      const found = await this.guardStore(() => this.store.findByAccessHash(candidates));
+      if (!found || found.revokedAt !== null) {
+        cache?.rememberDead(cacheKey, this.clock.now());
+        return { ok: false, reason: 'token_invalid' };
+      }
+      token = found;
     }
     if (
       authType !== undefined &&
@@ -291,25 +418,36 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
       token.isExpiredAt(now) ||
       (token.absoluteExpiresAt !== null && now >= token.absoluteExpiresAt.getTime())
     ) {
+      const why = token.isExpiredAt(now) ? 'access_expired' : 'absolute_expired';
+      this.emitFor('token_expired', token, why, now);
       return { ok: false, reason: 'token_expired' };
     }
+    // On a cache hit too: the user snapshot is from the read that filled the entry.
     if (!this.options.isUserActive(token.user)) {
       return { ok: false, reason: 'user_inactive' };
     }
-    if (this.hasher.isOutdated(rawToken, token.tokenHash)) {
-      token.tokenHash = this.hasher.hash(rawToken);
-      await this.guardStore(() => this.store.replaceAccessHash(token.id, token.tokenHash));
+    if (!cached) {
+      const live = token;
+      if (this.hasher.isOutdated(rawToken, live.tokenHash)) {
+        live.tokenHash = this.hasher.hash(rawToken);
+        await this.guardStore(() => this.store.replaceAccessHash(live.id, live.tokenHash));
+      }
+      cache?.fill(cacheKey, live, ticket, now);
     }
-    return { ok: true, token: this.prepare(token) };
+    return { ok: true, token: this.prepare(token), cacheKey, cached };
   }
 
-  /** Records use, and slides the expiry under `autoRefresh`; returns whether it slid. */
-  private async touch(token: T): Promise<boolean> {
+  /**
+   * Records use, and slides the expiry under `autoRefresh`: `'none'` when no write was due,
+   * `'written'` / `'slid'` when the conditional write matched, `'missed'` when it matched no row.
+   */
+  private async touch(token: T, cacheKey: string): Promise<'none' | 'written' | 'slid' | 'missed'> {
     const now = this.clock.now();
     const interval = this.options.autoRefreshIntervalMs;
     // One write per interval and token, for both `lastUsedAt` and the slide (coalesced writes).
+    // On a cache hit the decision uses the cached `lastUsedAt`, kept current by recordWrite below.
     if (now - (token.lastUsedAt ?? token.createdAt).getTime() < interval) {
-      return false;
+      return 'none';
     }
     const changes: Parameters<TokenStore['touch']>[1] = { lastUsedAt: new Date(now) };
     const slide = this.options.autoRefresh && token.expiresAt !== null;
@@ -327,10 +465,12 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
       changes.lastRefreshedAt = new Date(now);
     }
     const written = await this.guardStore(() => this.store.touch(token.id, changes, now, interval));
-    if (written) {
-      Object.assign(token, changes);
+    if (!written) {
+      return 'missed';
     }
-    return written && slide;
+    Object.assign(token, changes);
+    this.cache?.recordWrite(cacheKey, changes);
+    return slide ? 'slid' : 'written';
   }
 
   private later(current: Date | null, next: Date | null): Date | null {
@@ -344,7 +484,11 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
    * Rotates a refresh token: the old pair stops working and a new pair is returned for the same
    * user, client, context and auth type, keeping the session's absolute expiry. `null` when the
    * refresh token is not valid. Presenting a refresh token that was already rotated is treated as
-   * theft: the whole session (family) is revoked (RFC 9700 §4.14.2).
+   * theft: the whole session (family) is revoked and `refresh_reuse_detected` is emitted (RFC 9700
+   * §4.14.2); except that the immediate parent of the current pair, presented again within
+   * `refreshReuseGraceSeconds` of its rotation, gets that same current pair back (two tabs
+   * refreshing at once; `opts.context` is then not applied). Of concurrent refreshes of one token
+   * at most one mints a pair.
    */
   async refreshToken(
     rawRefresh: unknown,
@@ -367,10 +511,7 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
     }
     const now = this.clock.now();
     if (parent.revokedAt !== null) {
-      if (parent.revokedReason === 'rotated') {
-        await this.revokeFamily(parent.familyId, 'reuse_detected', now);
-      }
-      return null;
+      return this.presentedAgain(parent, raw, opts, now);
     }
     if (
       opts.authType !== undefined &&
@@ -381,7 +522,12 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
     }
     const refreshEnd = parent.refreshExpiresAt?.getTime() ?? -Infinity;
     const absoluteEnd = parent.absoluteExpiresAt?.getTime() ?? Infinity;
-    if (now >= refreshEnd || now >= absoluteEnd || !this.options.isUserActive(parent.user)) {
+    if (now >= refreshEnd || now >= absoluteEnd) {
+      const why = now >= absoluteEnd ? 'absolute_expired' : 'refresh_expired';
+      this.emitFor('token_expired', parent, why, now);
+      return null;
+    }
+    if (!this.options.isUserActive(parent.user)) {
       return null;
     }
 
@@ -405,17 +551,138 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
       revokedReason: null,
     });
     const secrets = this.mint(child, now);
+    // The new pair, openable only with the parent's refresh token, for a racing tab (grace window).
+    const gracePayload =
+      this.options.refreshReuseGraceMs > 0 && secrets.refresh !== null
+        ? sealGracePair(raw, parent.id, child.id, {
+            access: secrets.access,
+            refresh: secrets.refresh,
+          })
+        : null;
     // Consume and mint commit together: a failure in between leaves the parent usable (REQ-FAIL-03).
-    const won = await this.guardStore(() =>
-      this.store.transaction(async (manager) => {
-        if (!(await this.store.consumeForRotation(manager, parent.id, child.id, now))) {
-          return false;
-        }
-        await this.store.insert(child, manager);
-        return true;
-      }),
+    const won = await this.thenInvalidate(
+      () =>
+        this.guardStore(() =>
+          this.store.transaction(async (manager) => {
+            // The user's lock orders this rotation against revocations of the user's tokens: a
+            // logout that starts while we rotate must see (and end) the child we insert (I1).
+            await lockUserSessions(this.store, manager, this.userIdOf(parent.user));
+            const consumed = await this.store.consumeForRotation(
+              manager,
+              parent.id,
+              child.id,
+              now,
+              gracePayload,
+            );
+            if (!consumed) {
+              return false;
+            }
+            await this.store.insert(child, manager);
+            if (parent.parentId !== null) {
+              // The grandparent's sealed pair is the parent's, dead from now on: at most one
+              // openable pair per family.
+              await clearGracePayload(this.store, { id: parent.parentId }, manager);
+            }
+            return true;
+          }),
+        ),
+      // The parent's access token stops working with the rotation.
+      (cache) => cache.invalidateToken(parent.id),
     );
-    return won ? this.tokenSet(child, secrets) : null;
+    if (!won) {
+      // Another request rotated (or revoked) the parent since we read it. This one came second,
+      // so it is decided like a later presentation: the same pair within the grace window, else
+      // reuse (or nothing, if the parent was revoked for another reason).
+      const current = await this.guardStore(() => this.store.findById(parent.id));
+      return current !== null && current.revokedAt !== null
+        ? this.presentedAgain(current, raw, opts, this.clock.now())
+        : null;
+    }
+    this.emitFor('token_refreshed', child, 'rotation', now);
+    return this.tokenSet(child, secrets);
+  }
+
+  /**
+   * A refresh token that no longer works was presented. Only a rotated one matters: the immediate
+   * parent of the current pair within the grace window gets that pair again; any other use of a
+   * spent token is theft or a replay, and the whole family is revoked (RFC 9700 §4.14.2).
+   */
+  private async presentedAgain(
+    parent: T,
+    raw: string,
+    opts: RefreshTokenOptions,
+    now: number,
+  ): Promise<TokenSet<T> | null> {
+    if (parent.revokedReason !== 'rotated') {
+      return null;
+    }
+    const replay = await this.graceReplay(parent, raw, opts, now);
+    if (replay !== null) {
+      this.emitFor('token_refreshed', replay.token, 'grace_replay', now);
+      return replay;
+    }
+    await this.revokeFamily(parent.familyId, 'reuse_detected', now, this.userIdOf(parent.user));
+    if (this.revocationMode() === 'mark') {
+      // Kept rows must not keep an openable pair either.
+      await this.guardStore(() => clearGracePayload(this.store, { familyId: parent.familyId }));
+    }
+    this.emitFor('refresh_reuse_detected', parent, 'reuse_detected', now);
+    return null;
+  }
+
+  /**
+   * The current pair again for the immediate parent presented within the grace window, or `null`
+   * when the window is off or over, the child is no longer the live head (rotated further,
+   * revoked, expired) or the sealed pair does not open and match.
+   */
+  private async graceReplay(
+    parent: T,
+    raw: string,
+    opts: RefreshTokenOptions,
+    now: number,
+  ): Promise<TokenSet<T> | null> {
+    const grace = this.options.refreshReuseGraceMs;
+    const childId = parent.replacedById;
+    // The window is [rotation - grace, rotation + grace): symmetric, so instances whose clocks
+    // disagree by less than the window still see a racing tab inside it, while a clock that
+    // jumped back does not turn "shortly after the rotation" into "any time before it" (F11).
+    if (
+      grace === 0 ||
+      childId === null ||
+      parent.revokedAt === null ||
+      now >= parent.revokedAt.getTime() + grace ||
+      now <= parent.revokedAt.getTime() - grace
+    ) {
+      return null;
+    }
+    if (
+      opts.authType !== undefined &&
+      this.options.enableAuthRestriction &&
+      parent.authType !== opts.authType
+    ) {
+      return null;
+    }
+    const box = await this.guardStore(() => findGracePayload(this.store, parent.id));
+    const child = box === null ? null : await this.guardStore(() => this.store.findById(childId));
+    if (box === null || child === null || child.revokedAt !== null) {
+      return null;
+    }
+    const refreshEnd = child.refreshExpiresAt?.getTime() ?? -Infinity;
+    const absoluteEnd = child.absoluteExpiresAt?.getTime() ?? Infinity;
+    if (now >= refreshEnd || now >= absoluteEnd || !this.options.isUserActive(child.user)) {
+      return null;
+    }
+    const pair = openGracePair(raw, parent.id, childId, box);
+    // The box must hold exactly the child's secrets (it does unless the row was tampered with).
+    if (
+      pair === null ||
+      child.refreshTokenHash === null ||
+      !this.hasher.candidates(pair.access).includes(child.tokenHash) ||
+      !this.hasher.candidates(pair.refresh).includes(child.refreshTokenHash)
+    ) {
+      return null;
+    }
+    return this.tokenSet(child, pair);
   }
 
   /**
@@ -435,25 +702,38 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
     if (expiresAt !== null && expiresAt.getTime() <= now) {
       return null;
     }
-    if (!(await this.store.extend(token.id, expiresAt, refreshExpiresAt, now))) {
+    const extended = await this.thenInvalidate(
+      () =>
+        this.guardStore(() => this.store.extend(token.id, expiresAt, refreshExpiresAt, now, true)),
+      (cache) => cache.invalidateToken(token.id),
+    );
+    if (!extended) {
       return null;
     }
     Object.assign(token, { expiresAt, refreshExpiresAt, lastRefreshedAt: new Date(now) });
+    this.emitFor('token_refreshed', token, 'renew', now);
     return expiresAt;
   }
 
   /** Makes a token (and its refresh token) expire now, keeping the row. */
   async expireToken(token: T): Promise<boolean> {
     const now = new Date(this.clock.now());
-    const done = await this.store.extend(
-      token.id,
-      now,
-      token.refreshExpiresAt === null ? null : now,
-      now.getTime(),
+    const done = await this.thenInvalidate(
+      () =>
+        this.guardStore(() =>
+          this.store.extend(
+            token.id,
+            now,
+            token.refreshExpiresAt === null ? null : now,
+            now.getTime(),
+          ),
+        ),
+      (cache) => cache.invalidateToken(token.id),
     );
     if (done) {
       token.expiresAt = now;
       token.refreshExpiresAt = token.refreshExpiresAt === null ? null : now;
+      this.emitFor('token_expired', token, 'expire_token', now.getTime());
     }
     return done;
   }
@@ -469,34 +749,152 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
     if (typeof id !== 'string' || id.length === 0) {
       return false;
     }
-    const familyId =
+    // Loaded with its user and client when only the id is given: the event names them.
+    const token =
       typeof tokenOrId === 'string'
-        ? (
-            await this.store.tokens.findOne({
-              where: { id } as never,
-              select: { familyId: true } as never,
-            })
-          )?.familyId
-        : tokenOrId.familyId;
-    if (!familyId) {
+        ? await this.guardStore(() => this.store.findById(id))
+        : tokenOrId;
+    if (!token?.familyId) {
       return false;
     }
-    return (await this.revokeFamily(familyId, 'logout', this.clock.now())) > 0;
+    const userId = await this.ownerIdOf(token);
+    const now = this.clock.now();
+    const ended = (await this.revokeFamily(token.familyId, 'logout', now, userId)) > 0;
+    if (ended) {
+      this.emitFor('token_revoked', token, 'logout', now);
+    }
+    return ended;
   }
 
-  private revokeFamily(familyId: string, reason: RevocationReason, now: number): Promise<number> {
-    return this.store.revokeWhere(
-      'family_id = :familyId',
-      { familyId },
-      this.revocationMode(),
-      reason,
-      now,
+  /**
+   * Ends one session of a user by its id (as listed by {@link listUserTokens}): the token, its
+   * refresh token and its rotation history. Returns `false`, touching nothing, when the user has no
+   * live token with that id, so one user can never end another's session by guessing ids.
+   */
+  async revokeUserSession(userOrId: object | string | number, sessionId: string): Promise<boolean> {
+    if (typeof sessionId !== 'string' || sessionId.length === 0) {
+      return false;
+    }
+    const userId = this.idOf(userOrId);
+    const familyId = await this.guardStore(() =>
+      this.store.findLiveFamilyOfUserToken(sessionId, userId),
+    );
+    if (familyId === null) {
+      return false;
+    }
+    const now = this.clock.now();
+    const ended = (await this.revokeFamily(familyId, 'revoked', now, userId)) > 0;
+    if (ended) {
+      this.emitSubject('token_revoked', { tokenId: sessionId, familyId, userId }, 'revoked', now);
+    }
+    return ended;
+  }
+
+  /** The id of the user `token` belongs to, loading the row when the object lacks its user. */
+  private async ownerIdOf(token: T): Promise<unknown> {
+    const user = token.user as Record<string, unknown> | undefined;
+    const id =
+      user !== null && typeof user === 'object' ? user[this.options.userIdField] : undefined;
+    if (id !== undefined && id !== null) {
+      return id;
+    }
+    const stored = await this.guardStore(() => this.store.findById(token.id));
+    return stored ? this.userIdOf(stored.user) : undefined;
+  }
+
+  /**
+   * Ends a family. Like every revocation it resolves only once the write has committed and throws
+   * {@link TokenStoreUnavailableError} when the store fails: never a success that did not happen.
+   *
+   * It runs in a transaction under the user's lock, like rotations do, so the two are ordered
+   * explicitly instead of through how the database re-checks rows an UPDATE had to wait for: a
+   * revocation sees every child committed before it, and a rotation after it finds its parent
+   * revoked (I1, I3; on SQLite the queue of transactions gives the same order).
+   */
+  private revokeFamily(
+    familyId: string,
+    reason: RevocationReason,
+    now: number,
+    userId: unknown,
+  ): Promise<number> {
+    return this.thenInvalidate(
+      () =>
+        this.guardStore(() =>
+          this.store.transaction(async (manager) => {
+            if (userId !== undefined && userId !== null) {
+              await lockUserSessions(this.store, manager, userId);
+            }
+            return this.store.revokeWhere(
+              'family_id = :familyId',
+              { familyId },
+              this.revocationMode(),
+              reason,
+              now,
+              manager,
+            );
+          }),
+        ),
+      (cache) => cache.invalidateFamily(familyId),
     );
   }
 
-  /** Logs a user out everywhere. Returns the number of sessions ended. */
-  revokeAllUserTokens(userOrId: object | string | number): Promise<number> {
-    return this.revokeUserTokens(this.idOf(userOrId), 'logout_all', this.clock.now());
+  /**
+   * Logs a user out everywhere. Returns the number of sessions ended. Resolves once the write has
+   * committed; throws {@link TokenStoreUnavailableError} when the store fails.
+   */
+  async revokeAllUserTokens(userOrId: object | string | number): Promise<number> {
+    const userId = this.idOf(userOrId);
+    const now = this.clock.now();
+    const ended = await this.thenInvalidate(
+      () =>
+        this.guardStore(() =>
+          // Under the user's lock, for the same reason as revokeFamily (I5: nothing created
+          // before the call survives it, not even a child of a rotation in flight).
+          this.store.transaction(async (manager) => {
+            await lockUserSessions(this.store, manager, userId);
+            return this.revokeUserTokens(userId, 'logout_all', now, manager);
+          }),
+        ),
+      (cache) => cache.invalidateUser(userId),
+    );
+    this.emitSubject('logout_all', { userId }, 'logout_all', now);
+    return ended;
+  }
+
+  /**
+   * Drops a user's tokens from the token cache, on this instance and (through the invalidation
+   * channel) on the others, without revoking anything. Call it after changing a user outside
+   * nestjs-durin in a way that matters to authentication: deactivating or deleting them, changing
+   * their password or roles. A cache hit re-checks `isUserActive` against the user as it was
+   * when the entry was read from the database; this makes the next request read it afresh.
+   *
+   * @example
+   * await users.update(id, { isActive: false });
+   * await tokens.invalidateUser(id);
+   */
+  async invalidateUser(userOrId: object | string | number): Promise<void> {
+    if (this.cache?.enabled) {
+      await this.cache.invalidateUser(this.idOf(userOrId));
+    }
+  }
+
+  /**
+   * Runs a write that ends or changes tokens, then drops what it concerns from the token cache
+   * before returning, also when the write failed (it may have committed before the error reached
+   * us). The drop comes after the commit: a request reading the row meanwhile either sees the new
+   * state or has its cache fill refused (see TokenCache).
+   */
+  private async thenInvalidate<R>(
+    work: () => Promise<R>,
+    invalidate: (cache: DurinCacheService) => Promise<void>,
+  ): Promise<R> {
+    try {
+      return await work();
+    } finally {
+      if (this.cache?.enabled) {
+        await invalidate(this.cache);
+      }
+    }
   }
 
   private revokeUserTokens(
@@ -516,16 +914,24 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
   }
 
   /** Removes a user's dead tokens. Returns how many. */
-  revokeAllExpiredUserTokens(userOrId: object | string | number): Promise<number> {
-    return this.store.cleanup(this.revocationMode(), this.clock.now(), this.idOf(userOrId));
+  async revokeAllExpiredUserTokens(userOrId: object | string | number): Promise<number> {
+    const now = this.clock.now();
+    const removed = await this.store.cleanup(this.revocationMode(), now, this.idOf(userOrId));
+    // Removed rows could not authenticate at `now` and every hit re-checks expiry on the same
+    // clock; pruning only frees their memory.
+    this.cache?.prune(now);
+    return removed;
   }
 
   /**
    * Removes every dead token (both parts expired, or past the absolute expiry), in short batches so
    * it can run on a schedule against a large table while requests are served. Returns how many.
    */
-  revokeExpiredTokens(): Promise<number> {
-    return this.store.cleanup(this.revocationMode(), this.clock.now());
+  async revokeExpiredTokens(): Promise<number> {
+    const now = this.clock.now();
+    const removed = await this.store.cleanup(this.revocationMode(), now);
+    this.cache?.prune(now);
+    return removed;
   }
 
   private revocationMode(): 'delete' | 'mark' {
@@ -618,11 +1024,16 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
   async deleteClient(name: string): Promise<boolean> {
     const client = await this.getClient(name);
     if (!client) return false;
-    await this.store.tokens
-      .createQueryBuilder()
-      .delete()
-      .where('client_id = :clientId', { clientId: client.id })
-      .execute();
+    // A rare admin action: dropping the whole cache is simpler than a per-client index.
+    await this.thenInvalidate(
+      () =>
+        this.store.tokens
+          .createQueryBuilder()
+          .delete()
+          .where('client_id = :clientId', { clientId: client.id })
+          .execute(),
+      (cache) => cache.invalidateAll(),
+    );
     await this.store.clients.delete({ id: client.id });
     return true;
   }
@@ -651,6 +1062,20 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
 
   private idOf(userOrId: object | string | number): unknown {
     return typeof userOrId === 'object' ? this.userIdOf(userOrId) : userOrId;
+  }
+
+  /** Delivers an event about `token` (ids, user id, auth type, client; never a secret). */
+  private emitFor(type: DurinEventType, token: T, reason: string | null, now: number): void {
+    this.events?.emit(type, this.events.subjectOf(token, this.options.userIdField), reason, now);
+  }
+
+  private emitSubject(
+    type: DurinEventType,
+    subject: DurinEventSubject,
+    reason: string | null,
+    now: number,
+  ): void {
+    this.events?.emit(type, subject, reason, now);
   }
 
   /** Runs a store call on the authentication path; a failure or timeout means "unavailable". */

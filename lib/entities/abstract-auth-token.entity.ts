@@ -106,6 +106,14 @@ export abstract class AbstractAuthToken<TUser extends object = object> {
   @Column({ name: 'replaced_by_id', type: 'varchar', length: 36, nullable: true })
   replacedById!: string | null;
 
+  /**
+   * Set on a rotated parent for `refreshReuseGraceSeconds`: the child's pair, encrypted under a key
+   * only the parent's refresh token yields (see `lib/tokens/grace-payload.ts`), so a racing tab
+   * presenting the parent again gets the same pair back. Never selected unless asked for.
+   */
+  @Column({ name: 'grace_payload', type: 'text', nullable: true, select: false })
+  gracePayload?: string | null;
+
   /** Set by TokenService on the tokens it returns; see `strictContextAccess`. Not a column. */
   strictContextAccess = false;
 

@@ -1,6 +1,17 @@
-/** The session context stored with a token: a flat JSON object chosen at login. */
+// The recursion goes through interfaces, which TypeScript resolves lazily: as a recursive type
+// alias it made TypeORM's QueryDeepPartialEntity (repository.insert/update of a token entity) fail
+// with TS2589 "type instantiation is excessively deep".
+/** A value inside the session context stored with a token (JSON). */
 export type TokenContextValue =
-  string | number | boolean | null | TokenContextValue[] | { [key: string]: TokenContextValue };
+  string | number | boolean | null | TokenContextArray | TokenContextObject;
+/** A JSON array inside a context. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface, for the reason above
+export interface TokenContextArray extends Array<TokenContextValue> {}
+/** A JSON object inside a context. */
+export interface TokenContextObject {
+  [key: string]: TokenContextValue;
+}
+/** The session context stored with a token: a flat JSON object chosen at login. */
 export type TokenContextData = Record<string, TokenContextValue>;
 
 /** Thrown by `contextObj` under `strictContextAccess` when a key is missing. */
@@ -19,12 +30,15 @@ export function createContextView(
   data: TokenContextData,
   strict: boolean,
 ): Readonly<TokenContextData> {
-  const frozen = Object.freeze({ ...data });
+  // A deep, frozen copy: nested values are as read-only as the top level, and a later change of the
+  // stored context does not show through a view handed out earlier.
+  const frozen = deepFreeze(JSON.parse(JSON.stringify(data)) as TokenContextData);
   return new Proxy(frozen, {
     get(target, key, receiver) {
-      if (typeof key === 'string' && strict && !Object.prototype.hasOwnProperty.call(target, key)) {
-        // Symbols and inspection keys (then, toJSON) stay quiet so logging or awaiting the view works.
-        if (key !== 'then' && key !== 'toJSON' && key !== 'constructor') {
+      // Inherited members (toString, valueOf, …), symbols and the keys probed by `await` and JSON
+      // stay quiet so logging, string conversion or awaiting the view works.
+      if (typeof key === 'string' && strict && !(key in target)) {
+        if (key !== 'then' && key !== 'toJSON') {
           throw new MissingContextKeyError(key);
         }
       }
@@ -37,6 +51,14 @@ export function createContextView(
       throw new TypeError('nestjs-durin: the token context is read-only');
     },
   });
+}
+
+function deepFreeze<V>(value: V): V {
+  if (value !== null && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /** Whether a value can be stored as a context: a plain JSON object. */

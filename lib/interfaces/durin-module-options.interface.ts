@@ -1,4 +1,7 @@
 import { Duration } from '../options/duration';
+import { DurinCacheOptions } from './cache-options.interface';
+import type { DurinEventListener } from '../events/durin-event.interface';
+import { DurinCsrfOptions, SessionLimitStrategy } from './security-options.interface';
 import type { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
 
 /** How a token is carried: it only ever works in the place it was issued for. */
@@ -92,7 +95,12 @@ export interface DurinModuleOptions extends DurinStaticOptions {
   strictContextAccess?: boolean;
   /** Accepted `Authorization` schemes, matched case-insensitively. Default `['Bearer', 'Token']`. */
   authHeaderPrefixes?: string[];
-  /** Cookie names the guard reads, in order. Default `['token']`. */
+  /**
+   * Cookie names the guard reads, in order (the first one present decides). Default: the auth
+   * cookie's name (`cookie.name`, else `'token'`). The entry equal to the auth cookie's configured
+   * name is replaced by the name it is set under (`'token'` → `'__Host-token'`), so a cookie
+   * without the prefix is not accepted in its place; the auth cookie is added first if missing.
+   */
   authCookieNames?: string[];
   /** Attributes of the auth cookie. */
   cookie?: DurinCookieOptions;
@@ -114,6 +122,46 @@ export interface DurinModuleOptions extends DurinStaticOptions {
   apiAccessExcludeFromSessions?: boolean;
   /** How long the store may take to answer an authentication lookup before it counts as down. Default `'5s'`. */
   storeTimeout?: Duration;
+  /**
+   * The in-process cache of verified tokens: on by default (`{ max: 10000, ttl: '5s' }`), `false`
+   * turns it off. A hit costs no SQL; revocations through `TokenService` drop entries at once on
+   * this instance and, through `cache.invalidation`, on the others. See {@link DurinCacheOptions}
+   * for the staleness bound across instances.
+   */
+  cache?: DurinCacheOptions | false;
+  /**
+   * Refresh-token reuse grace window, in seconds. Presenting an already rotated refresh token
+   * revokes its whole login (every access and refresh token of the family) as theft (RFC 9700
+   * §4.14.2), except within this many seconds of the rotation when it is the immediate parent of
+   * a still-current pair: then that same current pair is returned again, so two tabs refreshing at
+   * once do not log the user out. Default `10`; `0` turns the window off; at most `300`.
+   */
+  refreshReuseGraceSeconds?: number;
+  /**
+   * The most live sessions (logins) a user may have at once; `null`/absent: no limit (default).
+   * Enforced atomically: concurrent logins of one user are serialised in the issuing transaction.
+   * Personal API keys do not count while `apiAccessExcludeFromSessions` is on.
+   */
+  maxSessionsPerUser?: number | null;
+  /**
+   * What a login beyond `maxSessionsPerUser` does: `'revoke_oldest'` (default) ends the oldest
+   * sessions to make room; `'refuse'` throws `SessionLimitExceededError` (HTTP 403,
+   * `code: 'session_limit'`) and writes nothing.
+   */
+  sessionLimitStrategy?: SessionLimitStrategy;
+  /**
+   * Called with every `DurinEvent` (`token_created`, `token_refreshed`, `refresh_reuse_detected`,
+   * …), which never carries a raw token or a hash. With `@nestjs/event-emitter` in the app the same
+   * events are also emitted as `durin.<type>`. A listener that throws is logged and ignored.
+   */
+  onEvent?: DurinEventListener;
+  /**
+   * CSRF defence for state-changing requests authenticated by the auth cookie: an
+   * `Origin`/`Sec-Fetch-Site` check plus a signed double-submit token (see {@link DurinCsrfOptions}).
+   * On by default. `false` turns it off, which is unsafe for cookie sessions unless the app has
+   * its own CSRF defence; it makes no difference to header tokens.
+   */
+  csrf?: DurinCsrfOptions | false;
 }
 
 /** Implemented by a class given to `forRootAsync({ useClass })`. */

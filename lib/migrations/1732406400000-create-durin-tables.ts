@@ -121,13 +121,13 @@ function findUserKey(queryRunner: QueryRunner): {
         'registerDurinUserEntity(User) before creating it outside Nest.',
     );
   }
-  const type = connection.driver.normalizeType(referenced);
-  const length =
-    referenced.length || (type === 'varchar' || type === 'character varying' ? '255' : undefined);
+  // The join column holds the type and length TypeORM derives for this driver (a varchar or UUID
+  // key gets no default length on PostgreSQL and SQLite), so the table matches the entity exactly.
+  const length = joinColumn.length;
   return {
     table: referenced.entityMetadata.tablePath,
     column: referenced.databaseName,
-    type,
+    type: connection.driver.normalizeType(joinColumn),
     length: length ? String(length) : undefined,
   };
 }

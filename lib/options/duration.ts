@@ -7,6 +7,11 @@ export type Duration = number | `${number}${'s' | 'm' | 'h' | 'd'}`;
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 const DURATION_PATTERN = /^(\d{1,9})([smhd])$/;
+/**
+ * 100 years. Longer values (up to '999999999d' passes the pattern) would put expiries beyond what a
+ * `Date` can hold, so every login would fail; `null` is the way to say "never".
+ */
+const MAX_DURATION_MS = 36_500 * 86_400 * 1000;
 
 /**
  * Converts a {@link Duration} to milliseconds, or returns `undefined` when it is not a valid
@@ -14,17 +19,20 @@ const DURATION_PATTERN = /^(\d{1,9})([smhd])$/;
  * instead of silently meaning something else.
  */
 export function tryParseDuration(value: unknown): number | undefined {
+  let milliseconds: number;
   if (typeof value === 'number') {
-    return Number.isSafeInteger(value) && value >= 0 ? value * 1000 : undefined;
+    if (!Number.isSafeInteger(value) || value < 0) {
+      return undefined;
+    }
+    milliseconds = value * 1000;
+  } else {
+    const match = typeof value === 'string' ? DURATION_PATTERN.exec(value) : null;
+    if (!match) {
+      return undefined;
+    }
+    milliseconds = Number(match[1]) * UNIT_SECONDS[match[2]] * 1000;
   }
-  if (typeof value !== 'string') {
-    return undefined;
-  }
-  const match = DURATION_PATTERN.exec(value);
-  if (!match) {
-    return undefined;
-  }
-  return Number(match[1]) * UNIT_SECONDS[match[2]] * 1000;
+  return milliseconds <= MAX_DURATION_MS ? milliseconds : undefined;
 }
 
 /** Like {@link tryParseDuration} but throws a {@link DurinConfigurationError} naming `name`. */
@@ -33,7 +41,7 @@ export function parseDuration(value: unknown, name: string): number {
   if (parsed === undefined) {
     throw new DurinConfigurationError(
       name,
-      `must be a whole number of seconds >= 0 or a string like '30s', '15m', '10h', '7d' (got ${describe(value)})`,
+      `must be a whole number of seconds >= 0 or a string like '30s', '15m', '10h', '7d', at most 100 years (got ${describe(value)})`,
     );
   }
   return parsed;

@@ -4,6 +4,8 @@ import { DurinConfigurationError } from '../errors/durin-configuration.error';
 import { DurinModuleOptions } from '../interfaces/durin-module-options.interface';
 import { TOKEN_PREFIX_PATTERN } from '../tokens/token-format';
 import { describe, parseDuration, parseNullableDuration } from './duration';
+import { resolveCacheOptions } from './resolve-cache-options';
+import { resolveSecurityOptions, SECURITY_OPTION_NAMES } from './resolve-security-options';
 import { ResolvedCookieOptions, ResolvedDurinOptions } from './resolved-options';
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -32,6 +34,8 @@ const KNOWN_OPTIONS = new Set<string>([
   'apiAccessClientName',
   'apiAccessExcludeFromSessions',
   'storeTimeout',
+  'cache',
+  ...SECURITY_OPTION_NAMES,
 ]);
 
 /** RFC 7230 `token`: what an auth scheme may consist of. */
@@ -162,6 +166,31 @@ function resolveCookie(options: DurinModuleOptions, cookieNames: string[]): Reso
   return { name, secure, httpOnly, sameSite, path, domain };
 }
 
+/** `cookie.name` as configured (before the `__Host-` prefix), when it is a string. */
+function givenCookieNameOf(options: DurinModuleOptions): string | undefined {
+  const cookie: unknown = options.cookie;
+  const name =
+    typeof cookie === 'object' && cookie !== null ? (cookie as { name?: unknown }).name : undefined;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/**
+ * The cookie names the guard reads. The configured name of the auth cookie is replaced by the
+ * name it is really set under (`token` → `__Host-token`): a plain `token` cookie can be planted by
+ * a sibling subdomain or over plain HTTP, which is what the prefix exists to rule out. The auth
+ * cookie is always readable (put first when missing): setting a cookie the guard ignores is never
+ * what anyone wants. Other names stay as given, e.g. to accept a legacy cookie during a migration.
+ */
+function readableCookieNames(
+  configured: string[],
+  givenName: string,
+  resolvedName: string,
+): string[] {
+  const names = configured.map((name) => (name === givenName ? resolvedName : name));
+  if (!names.includes(resolvedName)) names.unshift(resolvedName);
+  return [...new Set(names)];
+}
+
 function resolvePeppers(value: unknown): string[] {
   if (value === undefined) return [];
   const list = typeof value === 'string' ? [value] : value;
@@ -257,12 +286,19 @@ export function resolveDurinOptions(options: DurinModuleOptions): ResolvedDurinO
       'must be greater than 0 (use null for no cap)',
     );
   }
-  const authCookieNames = requireStringList(
+  const givenCookieName = givenCookieNameOf(options);
+  const configuredCookieNames = requireStringList(
     options.authCookieNames,
     'authCookieNames',
-    ['token'],
+    [givenCookieName ?? 'token'],
     COOKIE_NAME_PATTERN,
     'cookie name',
+  );
+  const cookie = resolveCookie(options, configuredCookieNames);
+  const authCookieNames = readableCookieNames(
+    configuredCookieNames,
+    givenCookieName ?? configuredCookieNames[0],
+    cookie.name,
   );
   const tokenPrefix = requireNonEmptyString(options.tokenPrefix, 'tokenPrefix', 'durin');
   if (!TOKEN_PREFIX_PATTERN.test(tokenPrefix)) {
@@ -307,7 +343,7 @@ export function resolveDurinOptions(options: DurinModuleOptions): ResolvedDurinO
       'auth scheme',
     ).map((prefix) => prefix.toLowerCase()),
     authCookieNames,
-    cookie: resolveCookie(options, authCookieNames),
+    cookie,
     tokenPrefix,
     peppers: resolvePeppers(options.pepper),
     postAuthHandler: requireFunction(options.postAuthHandler, 'postAuthHandler'),
@@ -326,5 +362,7 @@ export function resolveDurinOptions(options: DurinModuleOptions): ResolvedDurinO
       true,
     ),
     storeTimeoutMs,
+    cache: resolveCacheOptions(options.cache),
+    ...resolveSecurityOptions(options, cookie),
   };
 }

@@ -1,5 +1,7 @@
 import { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
 import { EntityClass, PostAuthHandler } from '../interfaces/durin-module-options.interface';
+import { ResolvedCacheOptions } from './resolve-cache-options';
+import type { ResolvedSecurityOptions } from './resolve-security-options';
 
 /** Cookie attributes after defaults and the `__Host-` rule have been applied. */
 export interface ResolvedCookieOptions {
@@ -12,7 +14,7 @@ export interface ResolvedCookieOptions {
 }
 
 /** The options after validation: every duration in milliseconds, every default filled in. */
-export interface ResolvedDurinOptions {
+export interface ResolvedDurinOptions extends ResolvedSecurityOptions {
   userEntity: EntityClass;
   tokenEntity: EntityClass<AbstractAuthToken>;
   dataSource: string | undefined;
@@ -30,6 +32,7 @@ export interface ResolvedDurinOptions {
   strictContextAccess: boolean;
   /** Lower-cased, for case-insensitive matching. */
   authHeaderPrefixes: string[];
+  /** What the guard reads, in order; holds `cookie.name` (the `__Host-` form), see `resolveDurinOptions`. */
   authCookieNames: string[];
   cookie: ResolvedCookieOptions;
   tokenPrefix: string;
@@ -40,4 +43,6 @@ export interface ResolvedDurinOptions {
   apiAccessClientName: string;
   apiAccessExcludeFromSessions: boolean;
   storeTimeoutMs: number;
+  /** `false` when the token cache is off. */
+  cache: ResolvedCacheOptions | false;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import { AbstractAuthToken, RevocationReason } from '../entities/abstract-auth-token.entity';
 import { ClientEntity } from '../entities/client.entity';
+import { PreparedAccessLookup } from './prepared-access-lookup';
 import { SerialQueue } from './serial-queue';
 
 /** Alias of the joined user. Not `user`: that is a reserved word in PostgreSQL. */
@@ -30,6 +31,8 @@ export interface TouchChanges {
 export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
   private readonly serial: SerialQueue | undefined;
   private readonly tableName: string;
+  /** By number of hashes (peppers); `null` where the query builder must be used instead. */
+  private readonly accessLookups = new Map<number, PreparedAccessLookup<T> | null>();
 
   constructor(
     readonly dataSource: DataSource,
@@ -61,7 +64,20 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
    * round trip on the unique index. Several hashes only occur during a pepper rotation.
    */
   findByAccessHash(hashes: string[]): Promise<T | null> {
-    return this.selectWithOwner().where('token.tokenHash IN (:...hashes)', { hashes }).getOne();
+    // The hot path of every uncached request: the statement is built once (PreparedAccessLookup).
+    let lookup = this.accessLookups.get(hashes.length);
+    if (lookup === undefined) {
+      lookup =
+        PreparedAccessLookup.create(this.dataSource, hashes.length, (placeholders) =>
+          this.accessHashQuery(placeholders),
+        ) ?? null;
+      this.accessLookups.set(hashes.length, lookup);
+    }
+    return lookup ? lookup.find(hashes) : this.accessHashQuery(hashes).getOne();
+  }
+
+  private accessHashQuery(hashes: string[]): SelectQueryBuilder<T> {
+    return this.selectWithOwner().where('token.tokenHash IN (:...hashes)', { hashes });
   }
 
   /** Like {@link findByAccessHash} for the refresh-token hash. */
@@ -69,6 +85,18 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
     return this.selectWithOwner(manager)
       .where('token.refreshTokenHash IN (:...hashes)', { hashes })
       .getOne();
+  }
+
+  /** The family of a user's live (not revoked) token `id`, or `null` if there is no such token. */
+  async findLiveFamilyOfUserToken(id: string, userId: unknown): Promise<string | null> {
+    const row = await this.tokens
+      .createQueryBuilder('token')
+      .select(['token.id', 'token.familyId'])
+      .where('token.id = :id', { id })
+      .andWhere('token.user = :userId', { userId })
+      .andWhere('token.revokedAt IS NULL')
+      .getOne();
+    return row?.familyId ?? null;
   }
 
   findById(id: string): Promise<T | null> {
@@ -88,18 +116,25 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
 
   /**
    * Marks `parentId` as rotated into `childId`, only if it is still live. Returns whether this
-   * caller won: under concurrency exactly one conditional UPDATE matches the row.
+   * caller won: under concurrency exactly one conditional UPDATE matches the row. `gracePayload`
+   * is the child's sealed pair for the refresh grace window (see `grace-payload.ts`).
    */
   async consumeForRotation(
     manager: EntityManager,
     parentId: string,
     childId: string,
     now: number,
+    gracePayload: string | null = null,
   ): Promise<boolean> {
     const result = await manager
       .createQueryBuilder()
       .update(this.tokens.target)
-      .set({ revokedAt: new Date(now), revokedReason: 'rotated', replacedById: childId } as never)
+      .set({
+        revokedAt: new Date(now),
+        revokedReason: 'rotated',
+        replacedById: childId,
+        gracePayload,
+      } as never)
       .where('id = :parentId AND revoked_at IS NULL', { parentId })
       .execute();
     return result.affected === 1;
@@ -129,18 +164,24 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
     return result.affected === 1;
   }
 
-  /** Sets new expiries on a live token; returns whether it was still live. */
+  /**
+   * Sets new expiries on a live token; returns whether it was still live. With
+   * `requireUnexpired` the access token must also not have expired yet, so a renewal can never
+   * bring back an expired token (expiring one early needs no such check).
+   */
   async extend(
     id: string,
     expiresAt: Date | null,
     refreshExpiresAt: Date | null,
     now: number,
+    requireUnexpired = false,
   ): Promise<boolean> {
+    const unexpired = requireUnexpired ? ' AND (expires_at IS NULL OR expires_at > :now)' : '';
     const result = await this.tokens
       .createQueryBuilder()
       .update()
       .set({ expiresAt, refreshExpiresAt, lastRefreshedAt: new Date(now) } as never)
-      .where('id = :id AND revoked_at IS NULL', { id })
+      .where(`id = :id AND revoked_at IS NULL${unexpired}`, { id, now })
       .execute();
     return result.affected === 1;
   }
@@ -186,8 +227,19 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
       .execute();
     if (mode === 'delete') {
       await repository.createQueryBuilder().delete().where(where, parameters).execute();
+      return live.affected ?? 0;
     }
-    return live.affected ?? 0;
+    // A rotation that held the parent's row lock while the UPDATE above waited for it commits its
+    // child after that UPDATE's snapshot was taken (PostgreSQL, READ COMMITTED): the child is
+    // invisible to it and would outlive the logout. A second statement has a new snapshot and ends
+    // that child too, as the DELETE does in 'delete' mode (I1, F2/F3 in test/security).
+    const late = await repository
+      .createQueryBuilder()
+      .update()
+      .set({ revokedAt: new Date(now), revokedReason: reason } as never)
+      .where(`(${where}) AND revoked_at IS NULL`, parameters)
+      .execute();
+    return (live.affected ?? 0) + (late.affected ?? 0);
   }
 
   /** Live sessions of a user, newest first. */

@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, createHmac, createSecretKey, KeyObject } from 'node:crypto';
 
 /**
@@ -40,8 +41,14 @@ export class TokenHasher {
   }
 }
 
+/** `crypto.hash` (Node >= 20.12): one call instead of a Hash object, about 2x faster. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string })
+  .hash;
+
 function sha256(raw: string): string {
-  return createHash('sha256').update(raw, 'utf8').digest('hex');
+  return oneShot !== undefined
+    ? oneShot('sha256', raw, 'hex')
+    : createHash('sha256').update(raw, 'utf8').digest('hex');
 }
 
 function hmac(key: KeyObject, raw: string): string {

@@ -1,0 +1,198 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthCookieService } from './cookies/auth-cookie.service';
+import { extractCookieToken } from './credentials/extract-cookie-token';
+import { assertCsrf } from './csrf/csrf';
+import { extractHeaderToken } from './credentials/extract-header-token';
+import { DURIN_PUBLIC_KEY, DURIN_RESOLVED_OPTIONS } from './durin.constants';
+import { AbstractAuthToken } from './entities/abstract-auth-token.entity';
+import {
+  AuthErrorCode,
+  DurinHttpException,
+  DurinUnauthorizedException,
+  toDurinHttpException,
+} from './errors/durin-http.exception';
+import { DurinRequest, readAuthorizationHeader, readCookieHeader } from './http/durin-request';
+import { getDurinRequest, getDurinResponse } from './http/execution-context';
+import { getRequestCredential, rememberCredential } from './http/request-credential';
+import { canWriteHeaders, setResponseHeaders } from './http/response-headers';
+import { AuthType } from './interfaces/durin-module-options.interface';
+import { ResolvedDurinOptions } from './options/resolved-options';
+import { TokenService } from './token.service';
+
+/** What {@link AuthGuard.handleRequest} is given: the outcome of reading and checking the credential. */
+export type DurinAuthResult =
+  | {
+      readonly ok: true;
+      readonly user: object;
+      readonly token: AbstractAuthToken;
+      /** Where the credential came from. */
+      readonly source: AuthType;
+      /** The token's expiry slid on this request (`autoRefresh`). */
+      readonly autoRefreshed: boolean;
+    }
+  | {
+      readonly ok: false;
+      readonly code: AuthErrorCode;
+      /** Where the refused credential came from; `undefined` for `token_missing`. */
+      readonly source: AuthType | undefined;
+    };
+
+/**
+ * Authenticates a request by its durin token and sets `request.user` and `request.authToken`.
+ *
+ * The credential is read in a fixed order: an `Authorization` header with one of
+ * `authHeaderPrefixes` alone decides (a bad one is a 401 even when a good cookie is also sent,
+ * REQ-TYP-03); without one, the first of `authCookieNames` present decides. A header with another
+ * scheme (`Basic …`) is not ours and is ignored. Malformed input is refused without a database
+ * query. Under `enableAuthRestriction` a token only works where it was issued for.
+ *
+ * Failures are a 401 `{ statusCode, error, message, code }` with `WWW-Authenticate`; a failing
+ * token store is a 503 with `Retry-After` (never a 401, 500 or 200). A state-changing request
+ * (not GET/HEAD/OPTIONS/TRACE) authenticated by the cookie must also pass the CSRF defence
+ * (`csrf` option): else a 403 `code: 'csrf_failed'`, before the token is looked up.
+ *
+ * Override points, as in `@nestjs/passport`: {@link getRequest} / {@link getResponse} (the
+ * defaults read HTTP, GraphQL and WebSocket contexts) and {@link handleRequest}.
+ *
+ * @example
+ * // per controller or route
+ * @UseGuards(AuthGuard)
+ * @Controller('orders')
+ * export class OrdersController {}
+ *
+ * // or for the whole app, with @Public() on the open routes
+ * providers: [{ provide: APP_GUARD, useClass: AuthGuard }]
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    protected readonly reflector: Reflector,
+    protected readonly tokenService: TokenService,
+    protected readonly authCookies: AuthCookieService,
+    @Inject(DURIN_RESOLVED_OPTIONS) protected readonly options: ResolvedDurinOptions,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(DURIN_PUBLIC_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (isPublic === true) {
+      return true;
+    }
+    const request = this.getRequest(context);
+    if (context.getType() === 'http' && getRequestCredential(request) !== undefined) {
+      // Already authenticated in this request (a global guard and a route guard both apply):
+      // once is enough, and a second lookup would only cost a query. HTTP only: a WebSocket
+      // handshake (or a GraphQL subscription's upgrade request) outlives the message, and every
+      // message must be checked again or a revoked token would keep working on an open socket.
+      return true;
+    }
+    const response = this.getResponse(context);
+    try {
+      const { result, rawToken } = await this.authenticate(request);
+      this.handleRequest(result, request);
+      if (result.ok && rawToken !== undefined) {
+        rememberCredential(request, { rawToken, source: result.source });
+        if (result.autoRefreshed && result.source === 'cookie') {
+          this.refreshCookie(response, rawToken, result.token);
+        }
+      }
+      return true;
+    } catch (error) {
+      const httpError = toDurinHttpException(error);
+      if (httpError instanceof DurinHttpException && response !== undefined) {
+        // Nest's exception filter renders the body only; the challenge headers must already be on
+        // the response it replies with (Express and Fastify keep headers set before the reply).
+        setResponseHeaders(response, httpError.headers);
+      }
+      throw httpError ?? error;
+    }
+  }
+
+  /**
+   * The request to read the credential from and to set `user` / `authToken` on. Override it for
+   * transports the default does not know.
+   */
+  protected getRequest(context: ExecutionContext): DurinRequest {
+    return getDurinRequest(context);
+  }
+
+  /** Where `WWW-Authenticate`, `Retry-After` and a refreshed cookie go; `undefined` if nowhere. */
+  protected getResponse(context: ExecutionContext): unknown {
+    return getDurinResponse(context);
+  }
+
+  /**
+   * Decides from the result: the default sets `request.user` and `request.authToken` on success
+   * and throws a {@link DurinUnauthorizedException} otherwise. Override it to, say, let requests
+   * without any credential through as anonymous (`code === 'token_missing'`); returning without
+   * throwing lets the request in. A failing token store never gets here: it is always a 503.
+   */
+  protected handleRequest(result: DurinAuthResult, request: DurinRequest): void {
+    if (!result.ok) {
+      throw new DurinUnauthorizedException(result.code);
+    }
+    request.user = result.user;
+    request.authToken = result.token;
+  }
+
+  private async authenticate(
+    request: DurinRequest,
+  ): Promise<{ result: DurinAuthResult; rawToken?: string }> {
+    const header = extractHeaderToken(
+      readAuthorizationHeader(request),
+      this.options.authHeaderPrefixes,
+    );
+    if (header.kind === 'malformed') {
+      return { result: { ok: false, code: 'token_invalid', source: 'header' } };
+    }
+    if (header.kind === 'token') {
+      return this.verify(header.token, 'header');
+    }
+    const cookie = extractCookieToken(readCookieHeader(request), this.options.authCookieNames);
+    if (cookie.kind === 'malformed') {
+      return { result: { ok: false, code: 'token_invalid', source: 'cookie' } };
+    }
+    if (cookie.kind === 'token') {
+      // A cookie rides along on cross-site requests, so state-changing ones must prove they come
+      // from our pages (REQ-CSRF-01). Checked before the lookup: a forged request changes
+      // nothing, not even `lastUsedAt`, and costs no query. Header tokens need no such proof.
+      assertCsrf(request, this.options.csrf, cookie.token);
+      return this.verify(cookie.token, 'cookie');
+    }
+    return { result: { ok: false, code: 'token_missing', source: undefined } };
+  }
+
+  private async verify(
+    rawToken: string,
+    source: AuthType,
+  ): Promise<{ result: DurinAuthResult; rawToken?: string }> {
+    // Under enableAuthRestriction, TokenService refuses a token used outside its auth type.
+    const outcome = await this.tokenService.authenticate(rawToken, source);
+    if (!outcome.ok) {
+      return { result: { ok: false, code: outcome.reason, source } };
+    }
+    return {
+      result: {
+        ok: true,
+        user: outcome.user,
+        token: outcome.token,
+        source,
+        autoRefreshed: outcome.autoRefreshed,
+      },
+      rawToken,
+    };
+  }
+
+  /** After a slide, the browser's cookie must live as long as the token again. */
+  private refreshCookie(response: unknown, rawToken: string, token: AbstractAuthToken): void {
+    // No HTTP response here (GraphQL without `res`): the slide is stored, only the cookie waits.
+    if (typeof response !== 'object' || response === null || !canWriteHeaders(response)) return;
+    this.authCookies.setAuthCookie(response, {
+      accessToken: rawToken,
+      accessTokenExpiresAt: token.expiresAt,
+    });
+  }
+}

@@ -1,0 +1,44 @@
+/** What a login does when the user already has `maxSessionsPerUser` live sessions. */
+export type SessionLimitStrategy = 'revoke_oldest' | 'refuse';
+
+/**
+ * The CSRF defence of cookie-authenticated requests (REQ-CSRF-01..04). For every request whose
+ * method is not GET, HEAD, OPTIONS or TRACE and that is authenticated by the auth cookie (the
+ * ready-made `POST refresh` too, when the cookie is sent), the guard requires both:
+ *
+ * 1. an `Origin` naming the request's own `Host` or among `allowedOrigins`, or, without `Origin`,
+ *    a `Sec-Fetch-Site` of `same-origin` or `none` (`cross-site` and `same-site` are refused;
+ *    requests with neither header, i.e. not from a browser, go on to the token check);
+ * 2. the CSRF token of the session in the `X-CSRF-Token` header: an HMAC-SHA256 of the session's
+ *    access token under a server key. `AuthCookieService.setAuthCookie` sets it as a readable
+ *    (not HttpOnly) cookie next to the auth cookie and returns it, so a page script can send it
+ *    back; another site can neither read the cookie nor compute the value.
+ *
+ * A failure is a 403 `{ code: 'csrf_failed' }`, decided before the token is looked up, so nothing
+ * is read or written. Requests with a token in the `Authorization` header need neither (a header
+ * is never sent by the browser on its own). GraphQL over HTTP counts too: its POSTs, queries
+ * included, need the header when authenticated by the cookie; WebSocket handshakes have no method
+ * and are not checked here.
+ */
+export interface DurinCsrfOptions {
+  /**
+   * Further origins (`https://app.example.com`: scheme and host, port if not the default) allowed
+   * to send cookie-authenticated state-changing requests, besides the request's own host (compared
+   * with the `Host` header). Set it when the front end lives on another origin, or when a proxy
+   * rewrites `Host`. Default: none.
+   */
+  allowedOrigins?: string[];
+  /**
+   * The server secret the CSRF tokens are derived from (at least 32 characters). Without it a
+   * random key is made at start-up: tokens then stop working on restart and are not accepted by
+   * other instances, so multi-instance deployments must set it (the same value everywhere).
+   */
+  secret?: string;
+  /** The request header that carries the token. Default `'X-CSRF-Token'`. */
+  headerName?: string;
+  /**
+   * The readable cookie the token is set in. Default `'csrf'`, set as `__Host-csrf` when the auth
+   * cookie uses the `__Host-` prefix.
+   */
+  cookieName?: string;
+}

@@ -1,0 +1,341 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  Param,
+  Post,
+  Req,
+  Res,
+  Type,
+  UseGuards,
+  UseInterceptors,
+  ValidationError,
+  ValidationPipe,
+} from '@nestjs/common';
+import { AuthGuard } from '../auth.guard';
+import { AuthCookieService } from '../cookies/auth-cookie.service';
+import { extractCookieToken } from '../credentials/extract-cookie-token';
+import { assertCsrf } from '../csrf/csrf';
+import { AuthToken } from '../decorators/auth-token.decorator';
+import { Public } from '../decorators/public.decorator';
+import { DURIN_RESOLVED_OPTIONS } from '../durin.constants';
+import { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
+import { DurinHttpException, DurinUnauthorizedException } from '../errors/durin-http.exception';
+import { CsrfValidationError } from '../errors/security-errors';
+import { ClientAlreadyExistsError } from '../errors/token-errors';
+import { DurinRequest, readCookieHeader } from '../http/durin-request';
+import { getRequestCredential } from '../http/request-credential';
+import { SessionInfo } from '../interfaces/token-set.interface';
+import { ResolvedDurinOptions } from '../options/resolved-options';
+import { TokenService } from '../token.service';
+import { DurinRoutesErrorsInterceptor } from './durin-routes-errors.interceptor';
+import {
+  DurinApiKeyCreatedResponse,
+  DurinApiKeyResponse,
+  DurinRenewResponse,
+  DurinSessionResponse,
+  DurinTokenPairResponse,
+} from './durin-routes.responses';
+import { RefreshTokenDto } from './refresh-token.dto';
+
+/** Session ids are random UUIDs; anything else cannot exist and is a 404 without a query. */
+const SESSION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Unknown fields are refused rather than dropped (a typo such as `refresh_token` should say so),
+ * and every failure has the library's error body.
+ */
+const refreshBodyPipe = new ValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  exceptionFactory: (errors: ValidationError[]) =>
+    new DurinHttpException(
+      HttpStatus.BAD_REQUEST,
+      'invalid_request',
+      errors.flatMap((error) => Object.values(error.constraints ?? {})).join('; ') ||
+        'The body must be { "refreshToken": string }.',
+    ),
+});
+
+function sessionNotFound(): DurinHttpException {
+  return new DurinHttpException(HttpStatus.NOT_FOUND, 'session_not_found', 'No such session.');
+}
+
+function apiKeyNotFound(): DurinHttpException {
+  return new DurinHttpException(HttpStatus.NOT_FOUND, 'api_key_not_found', 'No API key.');
+}
+
+/**
+ * The ready-made session endpoints (login stays in the app, which alone knows its credentials).
+ * Mounted by `DurinModule.forRoot({ routes: { path } })` under `path`:
+ *
+ * | route | auth | success | failures |
+ * | --- | --- | --- | --- |
+ * | `POST refresh` `{ refreshToken }` | none | 200 new pair (+ cookie for cookie tokens) | 400 body, 401 bad/expired/reused |
+ * | `POST renew` | token | 200 `{ expiresAt }` (+ cookie) | 401 |
+ * | `POST logout` | token | 204, ends this session (+ clears cookie) | 401 |
+ * | `POST logoutall` | token | 204, ends every session of the user (+ clears cookie) | 401 |
+ * | `GET sessions` | token | 200 list, no secrets | 401 |
+ * | `DELETE sessions/:id` | token | 204 | 400 current session (use logout), 404 unknown/foreign/malformed id |
+ * | `GET apiaccess` | token | 200 API key metadata | 404 none |
+ * | `POST apiaccess` | token | 201 the key, shown once | 400 one exists already |
+ * | `DELETE apiaccess` | token | 204 | 404 none |
+ *
+ * Sent with the auth cookie, every POST and DELETE here (`refresh` included) must pass the CSRF
+ * defence (`csrf` option), else 403 `csrf_failed` with nothing changed.
+ *
+ * A failing database is a 503 with `Retry-After` everywhere. The protected routes carry the
+ * {@link AuthGuard} themselves, so they work with or without a global guard.
+ */
+@UseInterceptors(DurinRoutesErrorsInterceptor)
+export class DurinRoutesController {
+  constructor(
+    protected readonly tokens: TokenService,
+    protected readonly authCookies: AuthCookieService,
+    @Inject(DURIN_RESOLVED_OPTIONS) protected readonly options: ResolvedDurinOptions,
+  ) {}
+
+  /** Rotation: the refresh token is spent and a new pair returned. */
+  @Public()
+  @Post('refresh')
+  @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
+  async refresh(
+    @Body(refreshBodyPipe) body: RefreshTokenDto,
+    @Req() request: DurinRequest,
+    @Res({ passthrough: true }) response: object,
+  ): Promise<DurinTokenPairResponse> {
+    this.assertCsrfOfCookie(request);
+    const tokens = await this.tokens.refreshToken(body.refreshToken);
+    if (tokens === null) {
+      throw new DurinUnauthorizedException('token_invalid', 'Invalid or expired refresh token.');
+    }
+    const pair: DurinTokenPairResponse = {
+      refreshToken: tokens.refreshToken,
+      accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+      refreshTokenExpiresAt: tokens.refreshTokenExpiresAt,
+    };
+    if (tokens.token.authType === 'cookie') {
+      this.authCookies.setAuthCookie(response, tokens);
+      return pair;
+    }
+    return { accessToken: tokens.accessToken, ...pair };
+  }
+
+  /** durin's "refresh": the current token lives its full lifetime from now (capped). */
+  @UseGuards(AuthGuard)
+  @Post('renew')
+  @HttpCode(HttpStatus.OK)
+  async renew(
+    @AuthToken() token: AbstractAuthToken,
+    @Req() request: DurinRequest,
+    @Res({ passthrough: true }) response: object,
+  ): Promise<DurinRenewResponse> {
+    if (token.accessTtlMs === null) {
+      // Never expires: nothing to extend (and renewToken's `null` would read as "not live").
+      return { expiresAt: null };
+    }
+    const expiresAt = await this.tokens.renewToken(token);
+    if (expiresAt === null) {
+      throw new DurinUnauthorizedException('token_invalid');
+    }
+    const credential = getRequestCredential(request);
+    if (credential?.source === 'cookie') {
+      this.authCookies.setAuthCookie(response, {
+        accessToken: credential.rawToken,
+        accessTokenExpiresAt: expiresAt,
+      });
+    }
+    return { expiresAt };
+  }
+
+  /** Ends the session the request was made with (its refresh token included). */
+  @UseGuards(AuthGuard)
+  @Post('logout')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async logout(
+    @AuthToken() token: AbstractAuthToken,
+    @Req() request: DurinRequest,
+    @Res({ passthrough: true }) response: object,
+  ): Promise<void> {
+    await this.tokens.revokeToken(token);
+    this.clearCookieOf(token, request, response);
+  }
+
+  /** Ends every session of the user, on every device. */
+  @UseGuards(AuthGuard)
+  @Post('logoutall')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async logoutAll(
+    @AuthToken() token: AbstractAuthToken,
+    @Req() request: DurinRequest,
+    @Res({ passthrough: true }) response: object,
+  ): Promise<void> {
+    await this.tokens.revokeAllUserTokens(token.user);
+    this.clearCookieOf(token, request, response);
+  }
+
+  /** The user's live sessions, newest first. */
+  @UseGuards(AuthGuard)
+  @Get('sessions')
+  async sessions(@AuthToken() token: AbstractAuthToken): Promise<DurinSessionResponse[]> {
+    const sessions = await this.tokens.listUserTokens(token.user);
+    return sessions
+      .filter((session) => !(this.options.apiAccessExcludeFromSessions && this.isApiKey(session)))
+      .map((session) => ({
+        id: session.id,
+        client: session.client,
+        context: session.context,
+        createdAt: session.createdAt,
+        lastUsedAt: session.lastUsedAt,
+        expiresAt: session.expiresAt,
+        isCurrent: session.id === token.id,
+      }));
+  }
+
+  /** Ends another session of the same user (a lost phone); the current one goes through logout. */
+  @UseGuards(AuthGuard)
+  @Delete('sessions/:id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async endSession(@Param('id') id: string, @AuthToken() token: AbstractAuthToken): Promise<void> {
+    if (!SESSION_ID_PATTERN.test(id)) {
+      throw sessionNotFound();
+    }
+    if (id === token.id) {
+      throw new DurinHttpException(
+        HttpStatus.BAD_REQUEST,
+        'session_current',
+        'This is the current session: use logout to end it.',
+      );
+    }
+    // Another user's id is "not found" too: telling them apart would confirm that it exists.
+    if (!(await this.tokens.revokeUserSession(token.user, id))) {
+      throw sessionNotFound();
+    }
+  }
+
+  /** The personal API key's metadata. */
+  @UseGuards(AuthGuard)
+  @Get('apiaccess')
+  async getApiKey(@AuthToken() token: AbstractAuthToken): Promise<DurinApiKeyResponse> {
+    const key = await this.findApiKey(token);
+    if (key === undefined) {
+      throw apiKeyNotFound();
+    }
+    return this.apiKeyMetadata(key);
+  }
+
+  /**
+   * Creates the personal API key: a header token under the client `apiAccessClientName`, without a
+   * refresh token (a key is one long-lived credential, not a session to rotate). The client is
+   * created with the module's default lifetimes on first use; create it yourself
+   * (`tokenService.createClient({ name: 'api', tokenTtl: '90d' })`) to give keys their own.
+   */
+  @UseGuards(AuthGuard)
+  @Post('apiaccess')
+  @HttpCode(HttpStatus.CREATED)
+  @Header('Cache-Control', 'no-store')
+  async createApiKey(@AuthToken() token: AbstractAuthToken): Promise<DurinApiKeyCreatedResponse> {
+    if ((await this.findApiKey(token)) !== undefined) {
+      throw new DurinHttpException(
+        HttpStatus.BAD_REQUEST,
+        'api_key_exists',
+        'An API key exists already: delete it first.',
+      );
+    }
+    const clientName = this.options.apiAccessClientName;
+    await this.ensureClient(clientName);
+    const tokens = await this.tokens.generateHeaderToken(token.user, {
+      client: clientName,
+      refreshExpiresIn: null,
+    });
+    return {
+      id: tokens.token.id,
+      client: clientName,
+      createdAt: tokens.token.createdAt,
+      lastUsedAt: tokens.token.lastUsedAt,
+      expiresAt: tokens.accessTokenExpiresAt,
+      token: tokens.accessToken,
+    };
+  }
+
+  /** Revokes the personal API key. */
+  @UseGuards(AuthGuard)
+  @Delete('apiaccess')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async deleteApiKey(@AuthToken() token: AbstractAuthToken): Promise<void> {
+    const key = await this.findApiKey(token);
+    if (key === undefined || !(await this.tokens.revokeUserSession(token.user, key.id))) {
+      throw apiKeyNotFound();
+    }
+  }
+
+  private isApiKey(session: SessionInfo): boolean {
+    return session.client === this.options.apiAccessClientName && session.authType === 'header';
+  }
+
+  private async findApiKey(token: AbstractAuthToken): Promise<SessionInfo | undefined> {
+    const sessions = await this.tokens.listUserTokens(token.user);
+    return sessions.find((session) => this.isApiKey(session));
+  }
+
+  private apiKeyMetadata(key: SessionInfo): DurinApiKeyResponse {
+    return {
+      id: key.id,
+      client: this.options.apiAccessClientName,
+      createdAt: key.createdAt,
+      lastUsedAt: key.lastUsedAt,
+      expiresAt: key.expiresAt,
+    };
+  }
+
+  private async ensureClient(name: string): Promise<void> {
+    if ((await this.tokens.getClient(name)) !== null) return;
+    try {
+      await this.tokens.createClient({ name });
+    } catch (error) {
+      // A concurrent first request created it: that is all we wanted.
+      if (!(error instanceof ClientAlreadyExistsError)) throw error;
+    }
+  }
+
+  /**
+   * `refresh` is public (the refresh token in the body is the credential), but a request that
+   * carries the auth cookie is a cookie session's and gets the CSRF check of the guard
+   * (REQ-CSRF-03): a cross-site POST must not rotate anything. A cookie we cannot read (repeated,
+   * malformed) cannot prove anything either.
+   */
+  private assertCsrfOfCookie(request: DurinRequest): void {
+    if (this.options.csrf === false) return;
+    const cookie = extractCookieToken(readCookieHeader(request), this.options.authCookieNames);
+    if (cookie.kind === 'malformed') {
+      throw new CsrfValidationError('token_mismatch');
+    }
+    if (cookie.kind === 'token') {
+      assertCsrf(request, this.options.csrf, cookie.token);
+    }
+  }
+
+  /** The browser holds a cookie for cookie tokens; it must go with the session (REQ-CK-02). */
+  private clearCookieOf(token: AbstractAuthToken, request: DurinRequest, response: object): void {
+    if (token.authType === 'cookie' || getRequestCredential(request)?.source === 'cookie') {
+      this.authCookies.clearAuthCookie(response);
+    }
+  }
+}
+
+/**
+ * The routes controller mounted at `path`. A subclass per call, so two modules (or two test apps)
+ * with different paths never share route metadata.
+ */
+export function createDurinRoutesController(path: string): Type<DurinRoutesController> {
+  class MountedDurinRoutesController extends DurinRoutesController {}
+  Controller(path)(MountedDurinRoutesController);
+  return MountedDurinRoutesController;
+}

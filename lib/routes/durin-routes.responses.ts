@@ -1,0 +1,43 @@
+import type { TokenContextData } from '../entities/token-context';
+
+/**
+ * `POST <path>/refresh` → 200. For a cookie token the new access token is only in the (HttpOnly)
+ * cookie, never in the body, so scripts cannot read it; `accessToken` is then absent.
+ */
+export interface DurinTokenPairResponse {
+  accessToken?: string;
+  refreshToken: string | null;
+  accessTokenExpiresAt: Date | null;
+  refreshTokenExpiresAt: Date | null;
+}
+
+/** `POST <path>/renew` → 200. `null`: the token does not expire. */
+export interface DurinRenewResponse {
+  expiresAt: Date | null;
+}
+
+/** One entry of `GET <path>/sessions`: never a secret or a hash. */
+export interface DurinSessionResponse {
+  id: string;
+  client: string | null;
+  context: TokenContextData;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  expiresAt: Date | null;
+  /** The session of the token this request was made with. */
+  isCurrent: boolean;
+}
+
+/** `GET <path>/apiaccess` → 200: the personal API key's metadata, without the key. */
+export interface DurinApiKeyResponse {
+  id: string;
+  client: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  expiresAt: Date | null;
+}
+
+/** `POST <path>/apiaccess` → 201: the key itself, shown this once. */
+export interface DurinApiKeyCreatedResponse extends DurinApiKeyResponse {
+  token: string;
+}

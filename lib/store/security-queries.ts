@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import { EntityManager, Repository } from 'typeorm';
+import { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
+import { TokenStore } from './token-store';
+
+/**
+ * The SQL of the refresh grace window and the per-user session limit, next to `TokenStore` (which
+ * holds the rest) and written against its public parts.
+ */
+
+/**
+ * First key of the two-key `pg_advisory_xact_lock`: a fixed namespace ("DRN1"), so our locks can
+ * never collide with an application's single-key advisory locks.
+ */
+const ADVISORY_LOCK_NAMESPACE = 0x44524e31;
+
+/** One live session of a user, as far as the session limit needs to know it. */
+export interface SessionHead {
+  id: string;
+  familyId: string;
+  authType: AbstractAuthToken['authType'];
+  createdAt: Date;
+}
+
+function repositoryOf<T extends AbstractAuthToken>(
+  store: TokenStore<T>,
+  manager?: EntityManager,
+): Repository<T> {
+  return manager ? manager.getRepository<T>(store.tokens.target) : store.tokens;
+}
+
+/** The sealed grace pair of a rotated token, or `null` (the column is never selected otherwise). */
+export async function findGracePayload<T extends AbstractAuthToken>(
+  store: TokenStore<T>,
+  id: string,
+): Promise<string | null> {
+  const row = await store.tokens
+    .createQueryBuilder('token')
+    .select(['token.id'])
+    .addSelect('token.gracePayload')
+    .where('token.id = :id', { id })
+    .getOne();
+  return row?.gracePayload ?? null;
+}
+
+/**
+ * Drops the sealed pair of `id`. Called when its child rotates further (the pair it holds is then
+ * dead and must not be handed out) and when a family is revoked for reuse.
+ */
+export async function clearGracePayload<T extends AbstractAuthToken>(
+  store: TokenStore<T>,
+  where: { id: string } | { familyId: string },
+  manager?: EntityManager,
+): Promise<void> {
+  const [condition, parameters] =
+    'id' in where
+      ? ['id = :id', { id: where.id }]
+      : ['family_id = :familyId', { familyId: where.familyId }];
+  await repositoryOf(store, manager)
+    .createQueryBuilder()
+    .update()
+    .set({ gracePayload: null } as never)
+    .where(`${condition} AND grace_payload IS NOT NULL`, parameters)
+    .execute();
+}
+
+/**
+ * Serialises, per user and until the surrounding transaction ends, everything that must see the
+ * user's sessions as a whole: limited logins (count, then insert; REQ-SES-03), rotations
+ * (consume, then insert a child) and revocations (which must see that child, I1/I5).
+ *
+ * On PostgreSQL this is a transaction-scoped advisory lock on a hash of the user id: it needs no
+ * row of the app's user table and goes away with the transaction, also on a crash. A hash
+ * collision only makes two users' logins wait for each other. SQLite needs nothing: every
+ * transaction of ours runs alone (`SerialQueue`) and the driver has one connection.
+ */
+export async function lockUserSessions<T extends AbstractAuthToken>(
+  store: TokenStore<T>,
+  manager: EntityManager,
+  userId: unknown,
+): Promise<void> {
+  if (store.dataSource.options.type !== 'postgres') return;
+  const key = createHash('sha256')
+    .update(`durin-user:${String(userId)}`)
+    .digest()
+    .readInt32BE(0);
+  await manager.query('SELECT pg_advisory_xact_lock($1, $2)', [ADVISORY_LOCK_NAMESPACE, key]);
+}
+
+/**
+ * The user's live sessions, oldest first: not revoked, not past the absolute expiry, and with a
+ * working access or refresh token (the same rule as the session list). With `excludeApiClient`,
+ * personal API keys (header tokens of that client) are left out, as in the session list.
+ */
+export async function liveSessionHeads<T extends AbstractAuthToken>(
+  store: TokenStore<T>,
+  manager: EntityManager,
+  userId: unknown,
+  now: number,
+  excludeApiClient: string | null,
+): Promise<SessionHead[]> {
+  const query = repositoryOf(store, manager)
+    .createQueryBuilder('token')
+    .leftJoin('token.client', 'client')
+    .select(['token.id', 'token.familyId', 'token.authType', 'token.createdAt'])
+    .where('token.user = :userId', { userId })
+    .andWhere('token.revokedAt IS NULL')
+    .andWhere('(token.absoluteExpiresAt IS NULL OR token.absoluteExpiresAt > :now)', { now })
+    .andWhere(
+      '((token.expiresAt IS NULL OR token.expiresAt > :now) OR (token.refreshExpiresAt IS NOT NULL AND token.refreshExpiresAt > :now))',
+      { now },
+    );
+  if (excludeApiClient !== null) {
+    // COALESCE: a token without a client must count, and `NULL = 'api'` would drop it.
+    query.andWhere("NOT (token.authType = 'header' AND COALESCE(client.name, '') = :apiClient)", {
+      apiClient: excludeApiClient,
+    });
+  }
+  const rows = await query
+    .orderBy('token.createdAt', 'ASC')
+    .addOrderBy('token.id', 'ASC')
+    .getMany();
+  return rows.map((row) => ({
+    id: row.id,
+    familyId: row.familyId,
+    authType: row.authType,
+    createdAt: row.createdAt,
+  }));
+}

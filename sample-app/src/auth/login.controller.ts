@@ -1,0 +1,76 @@
+import {
+  Body,
+  Controller,
+  Header,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Ip,
+  Post,
+  Res,
+} from '@nestjs/common';
+import { AuthCookieService, Public } from '../../../lib';
+import { LoginDto } from './login.dto';
+import { LoginService } from './login.service';
+
+/**
+ * Login stays in the app (only the app knows its users' credentials); everything after it —
+ * refresh, renew, logout, sessions — comes from nestjs-durin's ready-made routes under `/auth`.
+ */
+@Public()
+@Controller('auth')
+export class LoginController {
+  constructor(
+    private readonly logins: LoginService,
+    private readonly cookies: AuthCookieService,
+  ) {}
+
+  /**
+   * A token pair for the `Authorization: Bearer` header: mobile apps, scripts, SPAs that keep
+   * tokens in memory.
+   */
+  @Post('login')
+  @HttpCode(HttpStatus.OK)
+  // Token responses must not be stored by caches (RFC 6749 §5.1).
+  @Header('Cache-Control', 'no-store')
+  async login(
+    @Body() body: LoginDto,
+    @Headers('user-agent') userAgent: string | undefined,
+    @Ip() ip: string | undefined,
+  ) {
+    const { tokens, user } = await this.logins.login(body, 'header', { userAgent, ip });
+    return {
+      tokenType: 'Bearer',
+      accessToken: tokens.accessToken,
+      accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+      refreshToken: tokens.refreshToken,
+      refreshTokenExpiresAt: tokens.refreshTokenExpiresAt,
+      user,
+    };
+  }
+
+  /**
+   * A token in an HttpOnly cookie (browsers): the access token never reaches scripts, so it is not
+   * in the body. The refresh token is, for `POST /auth/refresh`, and so is the CSRF token that
+   * unsafe cookie-authenticated requests must send back in `X-CSRF-Token`.
+   */
+  @Post('login/cookie')
+  @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
+  async loginWithCookie(
+    @Body() body: LoginDto,
+    @Headers('user-agent') userAgent: string | undefined,
+    @Ip() ip: string | undefined,
+    @Res({ passthrough: true }) response: object,
+  ) {
+    const { tokens, user } = await this.logins.login(body, 'cookie', { userAgent, ip });
+    const csrfToken = this.cookies.setAuthCookie(response, tokens);
+    return {
+      csrfToken,
+      accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+      refreshToken: tokens.refreshToken,
+      refreshTokenExpiresAt: tokens.refreshTokenExpiresAt,
+      user,
+    };
+  }
+}

@@ -1,0 +1,51 @@
+import { BadRequestException, Logger } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import { lastValueFrom, throwError } from 'rxjs';
+import {
+  DurinUnauthorizedException,
+  DurinUnavailableException,
+  InvalidTokenOptionsError,
+} from '../../lib';
+import { DurinRoutesErrorsInterceptor } from '../../lib/routes/durin-routes-errors.interceptor';
+
+async function run(error: unknown): Promise<{ thrown: unknown; response: ServerResponse }> {
+  const response = new ServerResponse(new IncomingMessage(new Socket()));
+  const context = new ExecutionContextHost([{}, response]);
+  context.setType('http');
+  const interceptor = new DurinRoutesErrorsInterceptor();
+  const thrown = await lastValueFrom(
+    interceptor.intercept(context, { handle: () => throwError(() => error) }),
+  ).catch((e: unknown) => e);
+  return { thrown, response };
+}
+
+describe('DurinRoutesErrorsInterceptor', () => {
+  beforeEach(() => jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined));
+  afterEach(() => jest.restoreAllMocks());
+
+  it('turns a raw database error into a 503 with Retry-After, logging only the message', async () => {
+    const { thrown, response } = await run(new Error('Connection terminated unexpectedly'));
+    expect(thrown).toBeInstanceOf(DurinUnavailableException);
+    expect(response.getHeader('retry-after')).toBe('5');
+    expect(Logger.prototype.error).toHaveBeenCalledWith(
+      'token store failure: Connection terminated unexpectedly',
+    );
+  });
+
+  it('puts the challenge of a 401 on the response', async () => {
+    const { thrown, response } = await run(new DurinUnauthorizedException('token_invalid'));
+    expect(thrown).toBeInstanceOf(DurinUnauthorizedException);
+    expect(response.getHeader('www-authenticate')).toBe(
+      'Bearer realm="api", error="invalid_token"',
+    );
+  });
+
+  it('passes other HTTP errors and programming errors of the library through', async () => {
+    const badRequest = new BadRequestException();
+    expect((await run(badRequest)).thrown).toBe(badRequest);
+    const misuse = new InvalidTokenOptionsError('client', 'nope');
+    expect((await run(misuse)).thrown).toBe(misuse);
+  });
+});

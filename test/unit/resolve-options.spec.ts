@@ -1,0 +1,354 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { AbstractAuthToken } from '../../lib/entities/abstract-auth-token.entity';
+import { AuthTokenEntity } from '../../lib/entities/auth-token.entity';
+import { DurinConfigurationError } from '../../lib/errors/durin-configuration.error';
+import { DurinModuleOptions } from '../../lib/interfaces/durin-module-options.interface';
+import { resolveDurinOptions } from '../../lib/options/resolve-options';
+
+@Entity('users')
+class User {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: 'varchar', length: 100 })
+  email!: string;
+}
+
+class NotAToken {
+  id!: string;
+}
+
+@Entity('custom_token')
+class CustomToken extends AbstractAuthToken {}
+
+const PEPPER = 'p'.repeat(16);
+const SECOND = 1000;
+const HOUR = 3600 * SECOND;
+const DAY = 24 * HOUR;
+
+/** Options in the shape a JavaScript caller or a config file could produce, types aside. */
+type LooseOptions = Record<string, unknown>;
+
+function resolve(options: LooseOptions) {
+  return resolveDurinOptions({ userEntity: User, ...options } as DurinModuleOptions);
+}
+
+function configurationError(work: () => unknown): DurinConfigurationError {
+  try {
+    work();
+  } catch (error) {
+    if (error instanceof DurinConfigurationError) return error;
+    throw error;
+  }
+  throw new Error('expected a DurinConfigurationError, nothing was thrown');
+}
+
+describe('resolveDurinOptions', () => {
+  const savedNodeEnv = process.env.NODE_ENV;
+  afterEach(() => {
+    process.env.NODE_ENV = savedNodeEnv;
+  });
+
+  it('fills in the documented defaults', () => {
+    const resolved = resolve({});
+    expect(resolved).toMatchObject({
+      userEntity: User,
+      tokenEntity: AuthTokenEntity,
+      dataSource: undefined,
+      routes: undefined,
+      userIdField: 'id',
+      tokenTtlMs: 10 * HOUR,
+      refreshTokenTtlMs: 7 * DAY,
+      autoRefresh: false,
+      autoRefreshIntervalMs: 60 * SECOND,
+      autoRefreshMaxTtlMs: 7 * DAY,
+      enforceSingleLogin: false,
+      enableAuthRestriction: true,
+      keepExpiredTokens: false,
+      strictContextAccess: false,
+      authHeaderPrefixes: ['bearer', 'token'],
+      // The guard reads the auth cookie under the name it is really set with.
+      authCookieNames: ['__Host-token'],
+      tokenPrefix: 'durin',
+      peppers: [],
+      postAuthHandler: undefined,
+      postAutoRefreshHandler: undefined,
+      storeTimeoutMs: 5 * SECOND,
+    });
+    expect(resolved.cookie).toEqual({
+      name: '__Host-token',
+      secure: true,
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+      domain: undefined,
+    });
+  });
+
+  it('treats the default isUserActive as "not explicitly inactive"', () => {
+    const { isUserActive } = resolve({});
+    expect(isUserActive({ isActive: true })).toBe(true);
+    expect(isUserActive({})).toBe(true);
+    expect(isUserActive({ isActive: null })).toBe(true);
+    expect(isUserActive({ isActive: false })).toBe(false);
+  });
+
+  it('converts durations given as seconds or strings, and keeps null as "never"', () => {
+    const resolved = resolve({
+      tokenTtl: 900,
+      refreshTokenTtl: '30d',
+      autoRefreshInterval: 0,
+      autoRefreshMaxTtl: null,
+      storeTimeout: '2s',
+    });
+    expect(resolved.tokenTtlMs).toBe(900 * SECOND);
+    expect(resolved.refreshTokenTtlMs).toBe(30 * DAY);
+    expect(resolved.autoRefreshIntervalMs).toBe(0);
+    expect(resolved.autoRefreshMaxTtlMs).toBeNull();
+    expect(resolved.storeTimeoutMs).toBe(2 * SECOND);
+    expect(resolve({ tokenTtl: null, refreshTokenTtl: null })).toMatchObject({
+      tokenTtlMs: null,
+      refreshTokenTtlMs: null,
+    });
+  });
+
+  it('keeps the given values and does not share arrays with the caller', () => {
+    const peppers = [PEPPER, 'q'.repeat(20)];
+    const names = ['sid', 'legacy'];
+    const isUserActive = () => true;
+    const postAuthHandler = (user: object, token: AbstractAuthToken) => [user, token];
+    const resolved = resolve({
+      tokenEntity: CustomToken,
+      dataSource: 'auth',
+      routes: { path: 'auth' },
+      userIdField: 'id',
+      isUserActive,
+      authHeaderPrefixes: ['Bearer', 'DURIN'],
+      authCookieNames: names,
+      tokenPrefix: 'acme',
+      pepper: peppers,
+      postAuthHandler,
+      keepExpiredTokens: true,
+      strictContextAccess: true,
+    });
+    expect(resolved).toMatchObject({
+      tokenEntity: CustomToken,
+      dataSource: 'auth',
+      routes: { path: 'auth' },
+      isUserActive,
+      authHeaderPrefixes: ['bearer', 'durin'],
+      authCookieNames: ['__Host-sid', 'legacy'],
+      tokenPrefix: 'acme',
+      peppers,
+      postAuthHandler,
+      keepExpiredTokens: true,
+      strictContextAccess: true,
+    });
+    peppers.push('z'.repeat(16));
+    names.push('x');
+    expect(resolved.peppers).toHaveLength(2);
+    expect(resolved.authCookieNames).toHaveLength(2);
+  });
+
+  it('accepts a single pepper string', () => {
+    expect(resolve({ pepper: PEPPER }).peppers).toEqual([PEPPER]);
+  });
+
+  describe('a bad option is refused with an error naming it', () => {
+    const cases: Array<[string, LooseOptions, string, RegExp]> = [
+      ['unknown option', { tokenTTL: '1h' }, 'tokenTTL', /not a nestjs-durin option/],
+      ['misspelt option', { autoRefesh: true }, 'autoRefesh', /not a nestjs-durin option/],
+      ['missing userEntity', { userEntity: undefined }, 'userEntity', /required/],
+      ['userEntity as a string', { userEntity: 'User' }, 'userEntity', /entity class/],
+      ['tokenEntity not a token model', { tokenEntity: NotAToken }, 'tokenEntity', /Abstract/],
+      ['tokenEntity not a class', { tokenEntity: {} }, 'tokenEntity', /AbstractAuthToken/],
+      ['empty dataSource', { dataSource: '' }, 'dataSource', /data source name/],
+      ['numeric dataSource', { dataSource: 2 }, 'dataSource', /data source name/],
+      ['routes as a string', { routes: 'auth' }, 'routes', /path/],
+      ['empty userIdField', { userIdField: '' }, 'userIdField', /non-empty string/],
+      ['isUserActive not a function', { isUserActive: true }, 'isUserActive', /function/],
+      ['tokenTtl with words', { tokenTtl: '10 hours' }, 'tokenTtl', /'30s', '15m'/],
+      ['tokenTtl zero', { tokenTtl: 0 }, 'tokenTtl', /greater than 0/],
+      ['tokenTtl negative', { tokenTtl: -60 }, 'tokenTtl', /seconds >= 0/],
+      ['tokenTtl too long', { tokenTtl: '999999999d' }, 'tokenTtl', /100 years/],
+      ['refreshTokenTtl invalid', { refreshTokenTtl: '1 week' }, 'refreshTokenTtl', /'7d'/],
+      [
+        'refreshTokenTtl equal to tokenTtl',
+        { tokenTtl: '1h', refreshTokenTtl: 3600 },
+        'refreshTokenTtl',
+        /greater than tokenTtl/,
+      ],
+      [
+        'refreshTokenTtl below tokenTtl',
+        { tokenTtl: '1h', refreshTokenTtl: '30m' },
+        'refreshTokenTtl',
+        /greater than tokenTtl/,
+      ],
+      [
+        'refreshTokenTtl with a never-expiring tokenTtl',
+        { tokenTtl: null },
+        'refreshTokenTtl',
+        /or null to disable/,
+      ],
+      ['autoRefresh as a string', { autoRefresh: 'yes' }, 'autoRefresh', /true or false/],
+      [
+        'autoRefreshInterval null',
+        { autoRefreshInterval: null },
+        'autoRefreshInterval',
+        /got null/,
+      ],
+      [
+        'autoRefreshInterval spaced',
+        { autoRefreshInterval: '1 m' },
+        'autoRefreshInterval',
+        /"1 m"/,
+      ],
+      ['autoRefreshMaxTtl zero', { autoRefreshMaxTtl: 0 }, 'autoRefreshMaxTtl', /greater than 0/],
+      ['enforceSingleLogin as 1', { enforceSingleLogin: 1 }, 'enforceSingleLogin', /got 1/],
+      [
+        'enableAuthRestriction as a string',
+        { enableAuthRestriction: 'false' },
+        'enableAuthRestriction',
+        /true or false/,
+      ],
+      ['keepExpiredTokens null', { keepExpiredTokens: null }, 'keepExpiredTokens', /got null/],
+      [
+        'strictContextAccess as a string',
+        { strictContextAccess: 'true' },
+        'strictContextAccess',
+        /true or false/,
+      ],
+      ['authHeaderPrefixes empty', { authHeaderPrefixes: [] }, 'authHeaderPrefixes', /non-empty/],
+      [
+        'authHeaderPrefixes as a string',
+        { authHeaderPrefixes: 'Bearer' },
+        'authHeaderPrefixes',
+        /array/,
+      ],
+      [
+        'authHeaderPrefixes with a space',
+        { authHeaderPrefixes: ['Bearer x'] },
+        'authHeaderPrefixes',
+        /"Bearer x" is not a valid auth scheme/,
+      ],
+      [
+        'authCookieNames with a semicolon',
+        { authCookieNames: ['a;b'] },
+        'authCookieNames',
+        /not a valid cookie name/,
+      ],
+      ['cookie as a string', { cookie: 'yes' }, 'cookie', /object/],
+      ['cookie null', { cookie: null }, 'cookie', /object/],
+      ['cookie.secure as a string', { cookie: { secure: 'no' } }, 'cookie.secure', /true or false/],
+      [
+        'cookie.httpOnly as a number',
+        { cookie: { httpOnly: 0 } },
+        'cookie.httpOnly',
+        /true or false/,
+      ],
+      ['cookie.sameSite unknown', { cookie: { sameSite: 'lenient' } }, 'cookie.sameSite', /'lax'/],
+      [
+        'cookie.sameSite none without secure',
+        { cookie: { sameSite: 'none', secure: false } },
+        'cookie.sameSite',
+        /requires secure/,
+      ],
+      ['cookie.path relative', { cookie: { path: 'api' } }, 'cookie.path', /start with '\/'/],
+      ['cookie.path with ;', { cookie: { path: '/a;b' } }, 'cookie.path', /start with '\/'/],
+      ['cookie.domain with a space', { cookie: { domain: 'a b' } }, 'cookie.domain', /host name/],
+      ['cookie.name with =', { cookie: { name: 'a=b' } }, 'cookie.name', /not a valid cookie/],
+      [
+        'cookie.name __Host- on a sub-path',
+        { cookie: { name: '__Host-sid', path: '/api' } },
+        'cookie.name',
+        /__Host-/,
+      ],
+      [
+        'cookie.name __Host- with a domain',
+        { cookie: { name: '__Host-sid', domain: 'example.com' } },
+        'cookie.name',
+        /no domain/,
+      ],
+      ['tokenPrefix upper case', { tokenPrefix: 'Durin' }, 'tokenPrefix', /lower-case/],
+      ['tokenPrefix with _', { tokenPrefix: 'my_app' }, 'tokenPrefix', /lower-case/],
+      ['tokenPrefix empty', { tokenPrefix: '' }, 'tokenPrefix', /non-empty/],
+      ['pepper too short', { pepper: 'short' }, 'pepper', /at least 16/],
+      ['pepper list empty', { pepper: [] }, 'pepper', /non-empty array/],
+      ['pepper list with a short one', { pepper: [PEPPER, 'short'] }, 'pepper', /at least 16/],
+      ['pepper as a number', { pepper: 1234567890123456 }, 'pepper', /string/],
+      ['postAuthHandler not a function', { postAuthHandler: {} }, 'postAuthHandler', /function/],
+      [
+        'postAutoRefreshHandler as a string',
+        { postAutoRefreshHandler: 'fn' },
+        'postAutoRefreshHandler',
+        /function/,
+      ],
+      [
+        'apiAccessClientName empty',
+        { apiAccessClientName: '' },
+        'apiAccessClientName',
+        /non-empty/,
+      ],
+      [
+        'apiAccessExcludeFromSessions as a string',
+        { apiAccessExcludeFromSessions: 'no' },
+        'apiAccessExcludeFromSessions',
+        /true or false/,
+      ],
+      ['storeTimeout zero', { storeTimeout: 0 }, 'storeTimeout', /greater than 0/],
+    ];
+
+    it.each(cases)('%s', (_name, options, option, reason) => {
+      const error = configurationError(() => resolve(options));
+      expect(error.option).toBe(option);
+      expect(error.message).toContain(`'${option}'`);
+      expect(error.message).toMatch(reason);
+      expect(error.name).toBe('DurinConfigurationError');
+    });
+
+    it('gives a message of its own to each case', () => {
+      const messages = cases.map(
+        ([, options]) => configurationError(() => resolve(options)).message,
+      );
+      expect(new Set(messages).size).toBeGreaterThan(cases.length * 0.8);
+      for (const message of messages) {
+        expect(message).toMatch(/^nestjs-durin: invalid option '[\w.]+': .{10,}/);
+      }
+    });
+
+    it('refuses a non-object', () => {
+      const error = configurationError(() => resolveDurinOptions(null as never));
+      expect(error.option).toBe('options');
+    });
+  });
+
+  describe('cookie', () => {
+    it('refuses secure: false under NODE_ENV=production', () => {
+      process.env.NODE_ENV = 'production';
+      const error = configurationError(() => resolve({ cookie: { secure: false } }));
+      expect(error.option).toBe('cookie.secure');
+      expect(error.message).toMatch(/NODE_ENV=production/);
+      // Secure cookies are fine in production.
+      expect(resolve({}).cookie.secure).toBe(true);
+    });
+
+    it('allows secure: false outside production, without the __Host- prefix', () => {
+      process.env.NODE_ENV = 'development';
+      expect(resolve({ cookie: { secure: false } }).cookie).toMatchObject({
+        name: 'token',
+        secure: false,
+      });
+    });
+
+    it.each([
+      ['the first cookie name by default', {}, ['token'], '__Host-token'],
+      ['a given name', { name: 'sid' }, ['token'], '__Host-sid'],
+      ['a name from authCookieNames', {}, ['session', 'old'], '__Host-session'],
+      ['a name that already has it', { name: '__Host-sid' }, ['token'], '__Host-sid'],
+      ['no prefix with a domain', { domain: 'example.com' }, ['token'], 'token'],
+      ['no prefix on a sub-path', { path: '/api' }, ['token'], 'token'],
+    ])('prefixes __Host- when allowed: %s', (_name, cookie, authCookieNames, expected) => {
+      expect(resolve({ cookie, authCookieNames }).cookie.name).toBe(expected);
+    });
+  });
+});
