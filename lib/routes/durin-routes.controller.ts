@@ -1,5 +1,4 @@
 import {
-  Body,
   Controller,
   Delete,
   Get,
@@ -14,8 +13,6 @@ import {
   Type,
   UseGuards,
   UseInterceptors,
-  ValidationError,
-  ValidationPipe,
 } from '@nestjs/common';
 import { AuthGuard } from '../auth.guard';
 import { AuthCookieService } from '../cookies/auth-cookie.service';
@@ -41,27 +38,10 @@ import {
   DurinSessionResponse,
   DurinTokenPairResponse,
 } from './durin-routes.responses';
-import { RefreshTokenDto } from './refresh-token.dto';
+import { parseRefreshTokenBody } from './refresh-token.dto';
 
 /** Session ids are random UUIDs; anything else cannot exist and is a 404 without a query. */
 const SESSION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/**
- * Unknown fields are refused rather than dropped (a typo such as `refresh_token` should say so),
- * and every failure has the library's error body.
- */
-const refreshBodyPipe = new ValidationPipe({
-  whitelist: true,
-  forbidNonWhitelisted: true,
-  transform: true,
-  exceptionFactory: (errors: ValidationError[]) =>
-    new DurinHttpException(
-      HttpStatus.BAD_REQUEST,
-      'invalid_request',
-      errors.flatMap((error) => Object.values(error.constraints ?? {})).join('; ') ||
-        'The body must be { "refreshToken": string }.',
-    ),
-});
 
 function sessionNotFound(): DurinHttpException {
   return new DurinHttpException(HttpStatus.NOT_FOUND, 'session_not_found', 'No such session.');
@@ -77,7 +57,7 @@ function apiKeyNotFound(): DurinHttpException {
  *
  * | route | auth | success | failures |
  * | --- | --- | --- | --- |
- * | `POST refresh` `{ refreshToken }` | none | 200 new pair (+ cookie for cookie tokens) | 400 body, 401 bad/expired/reused |
+ * | `POST refresh` `{ refreshToken }` | none | 200 new pair (cookie tokens: + cookies, `csrfToken`) | 400 body, 401 bad/expired/reused |
  * | `POST renew` | token | 200 `{ expiresAt }` (+ cookie) | 401 |
  * | `POST logout` | token | 204, ends this session (+ clears cookie) | 401 |
  * | `POST logoutall` | token | 204, ends every session of the user (+ clears cookie) | 401 |
@@ -107,11 +87,13 @@ export class DurinRoutesController {
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
   async refresh(
-    @Body(refreshBodyPipe) body: RefreshTokenDto,
-    @Req() request: DurinRequest,
+    // The body is read from the request, past every pipe (see parseRefreshTokenBody): an app-wide
+    // ValidationPipe would otherwise decide about it first, in its own way.
+    @Req() request: DurinRequest & { body?: unknown },
     @Res({ passthrough: true }) response: object,
   ): Promise<DurinTokenPairResponse> {
     this.assertCsrfOfCookie(request);
+    const body = parseRefreshTokenBody(request.body);
     const tokens = await this.tokens.refreshToken(body.refreshToken);
     if (tokens === null) {
       throw new DurinUnauthorizedException('token_invalid', 'Invalid or expired refresh token.');
@@ -122,8 +104,10 @@ export class DurinRoutesController {
       refreshTokenExpiresAt: tokens.refreshTokenExpiresAt,
     };
     if (tokens.token.authType === 'cookie') {
-      this.authCookies.setAuthCookie(response, tokens);
-      return pair;
+      // Rotation changes the CSRF token (it is bound to the access token). It is in the body too:
+      // a front end on another origin (`csrf.allowedOrigins`) cannot read our CSRF cookie.
+      const csrfToken = this.authCookies.setAuthCookie(response, tokens);
+      return csrfToken === undefined ? pair : { ...pair, csrfToken };
     }
     return { accessToken: tokens.accessToken, ...pair };
   }

@@ -2,13 +2,20 @@ import type { TokenContextData } from '../entities/token-context';
 
 /**
  * `POST <path>/refresh` → 200. For a cookie token the new access token is only in the (HttpOnly)
- * cookie, never in the body, so scripts cannot read it; `accessToken` is then absent.
+ * cookie, never in the body, so scripts cannot read it; `accessToken` is then absent, and
+ * `csrfToken` is present instead (unless `csrf: false`).
  */
 export interface DurinTokenPairResponse {
   accessToken?: string;
   refreshToken: string | null;
   accessTokenExpiresAt: Date | null;
   refreshTokenExpiresAt: Date | null;
+  /**
+   * Cookie tokens only: the new session's CSRF token, for the `X-CSRF-Token` header from now on
+   * (the previous one stops working with the rotated access token). Also set in the readable CSRF
+   * cookie; it is in the body for front ends on another origin, which cannot read that cookie.
+   */
+  csrfToken?: string;
 }
 
 /** `POST <path>/renew` → 200. `null`: the token does not expire. */

@@ -1,5 +1,8 @@
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { HttpStatus } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { IsNotEmpty, IsString, MaxLength, ValidationError, validateSync } from 'class-validator';
 import { MAX_TOKEN_LENGTH } from '../credentials/credential-result';
+import { DurinHttpException } from '../errors/durin-http.exception';
 
 /** Body of `POST <path>/refresh`. */
 export class RefreshTokenDto {
@@ -9,4 +12,47 @@ export class RefreshTokenDto {
   // Same cap as access tokens: a 10 KB string is a 400 before anything is hashed (REQ-RT-07).
   @MaxLength(MAX_TOKEN_LENGTH)
   refreshToken!: string;
+}
+
+const BODY_SHAPE = 'The body must be { "refreshToken": string }.';
+
+function constraintsOf(errors: ValidationError[]): string[] {
+  return errors.flatMap((error) => [
+    ...Object.values(error.constraints ?? {}),
+    ...constraintsOf(error.children ?? []),
+  ]);
+}
+
+function invalidRequest(message: string): DurinHttpException {
+  return new DurinHttpException(HttpStatus.BAD_REQUEST, 'invalid_request', message);
+}
+
+/**
+ * Checks the body of `POST <path>/refresh` as the client sent it (the parsed request body, not a
+ * route parameter): an app-wide pipe runs before any pipe of ours and could answer in its own
+ * format, strip the unknown fields refused here, or turn `123` into `"123"`, so the route reads
+ * the body past every pipe and decides alone. Unknown fields are refused rather than dropped (a
+ * typo such as `refresh_token` should say so); every failure is a 400 `invalid_request` in the
+ * library's error body.
+ *
+ * @throws DurinHttpException 400 `invalid_request`
+ */
+export function parseRefreshTokenBody(body: unknown): RefreshTokenDto {
+  // No body, a JSON array or scalar, a text/plain string: nothing class-validator should see
+  // (plainToInstance would map an array element-wise).
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalidRequest(BODY_SHAPE);
+  }
+  // class-transformer skips `__proto__` and `constructor`, so a hostile key cannot reach the
+  // instance's prototype (unlike Object.assign).
+  const dto = plainToInstance(RefreshTokenDto, body);
+  const errors = validateSync(dto, {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+  });
+  if (errors.length > 0) {
+    throw invalidRequest(constraintsOf(errors).join('; ') || BODY_SHAPE);
+  }
+  return dto;
 }

@@ -12,6 +12,10 @@ const REFRESH_TTL = 24 * HOUR;
 const PAST_CACHE_TTL = 10_000;
 /** The secure default (`COOKIE_SECURE` unset) gives the cookie the `__Host-` prefix. */
 const COOKIE_NAME = '__Host-token';
+/** The readable cookie with the session's CSRF token, pinned to the host like the auth cookie. */
+const CSRF_COOKIE_NAME = '__Host-csrf';
+/** An HMAC-SHA256, base64url. */
+const CSRF_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const USER_AGENT = 'durin-e2e/1.0 (laptop)';
 const DEMO = { username: 'demo', password: 'demo-password' };
 
@@ -31,12 +35,41 @@ interface Session {
   kind: AuthKind;
   accessToken: string;
   refreshToken: string;
+  /** Cookie sessions: the CSRF token handed out with the cookie. */
+  csrfToken?: string;
 }
 
+/**
+ * The credential as the client sends it on every request. A browser sends all its cookies, the
+ * readable CSRF cookie included, on forged requests too: that cookie alone proves nothing.
+ */
 function authHeaders(session: Session): Record<string, string> {
-  return session.kind === 'header'
-    ? { authorization: `Bearer ${session.accessToken}` }
-    : { cookie: `${COOKIE_NAME}=${session.accessToken}` };
+  if (session.kind === 'header') {
+    return { authorization: `Bearer ${session.accessToken}` };
+  }
+  const csrfCookie =
+    session.csrfToken === undefined ? '' : `; ${CSRF_COOKIE_NAME}=${session.csrfToken}`;
+  return { cookie: `${COOKIE_NAME}=${session.accessToken}${csrfCookie}` };
+}
+
+/**
+ * For POST/PUT/PATCH/DELETE: the page's script adds the CSRF token of a cookie session in
+ * `X-CSRF-Token` (what a cross-site form or fetch cannot do). Header tokens need none.
+ */
+function unsafeHeaders(session: Session): Record<string, string> {
+  return session.kind === 'cookie' && session.csrfToken !== undefined
+    ? { ...authHeaders(session), 'x-csrf-token': session.csrfToken }
+    : authHeaders(session);
+}
+
+/** The 403 of a cookie-authenticated unsafe request without a valid CSRF token. */
+function expectCsrfFailed(response: Response): void {
+  expect({ status: response.status, body: response.body as unknown }).toEqual({
+    status: 403,
+    body: { statusCode: 403, error: 'Forbidden', message: expect.any(String), code: 'csrf_failed' },
+  });
+  // Refused before anything was looked up: no cookie is set, renewed or cleared.
+  expect(response.headers['set-cookie']).toBeUndefined();
 }
 
 /** The 401 every refused credential gets: stable body, RFC 6750 challenge. */
@@ -52,6 +85,10 @@ function expectUnauthorized(response: Response, code: string): void {
 
 function authCookieOf(response: Response) {
   return setCookies(response.headers).find((cookie) => cookie.name === COOKIE_NAME);
+}
+
+function csrfCookieOf(response: Response) {
+  return setCookies(response.headers).find((cookie) => cookie.name === CSRF_COOKIE_NAME);
 }
 
 describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
@@ -86,11 +123,23 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
       .set('user-agent', userAgent)
       .send({ ...credentials, client });
     expect(response.status).toBe(200);
-    const body = response.body as { accessToken?: string; refreshToken: string };
+    const body = response.body as {
+      accessToken?: string;
+      refreshToken: string;
+      csrfToken?: string;
+    };
     if (kind === 'header') {
       return { kind, accessToken: body.accessToken!, refreshToken: body.refreshToken };
     }
-    return { kind, accessToken: authCookieOf(response)!.value, refreshToken: body.refreshToken };
+    // The page gets the CSRF token from the body; the readable cookie holds the same value.
+    expect(body.csrfToken).toMatch(CSRF_TOKEN);
+    expect(csrfCookieOf(response)?.value).toBe(body.csrfToken);
+    return {
+      kind,
+      accessToken: authCookieOf(response)!.value,
+      refreshToken: body.refreshToken,
+      csrfToken: body.csrfToken,
+    };
   }
 
   function me(session: Session) {
@@ -103,17 +152,35 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
     return (response.body as { session: { id: string } }).session.id;
   }
 
-  /** `POST /auth/refresh`; the new pair, read from the body or (cookie sessions) the cookie. */
+  /**
+   * `POST /auth/refresh` as the client sends it: a browser sends the cookies of a cookie session
+   * along, with the CSRF token in the header. The new pair is read from the body or (cookie
+   * sessions) the auth cookie; a cookie session's new CSRF token from the body.
+   */
   async function refresh(session: Session): Promise<{ response: Response; pair: Session }> {
     const response = await http()
       .post('/auth/refresh')
+      .set(session.kind === 'cookie' ? unsafeHeaders(session) : {})
       .send({ refreshToken: session.refreshToken });
-    const body = response.body as { accessToken?: string; refreshToken: string };
-    const accessToken =
-      session.kind === 'header' ? body.accessToken! : (authCookieOf(response)?.value ?? '');
+    const body = response.body as {
+      accessToken?: string;
+      refreshToken: string;
+      csrfToken?: string;
+    };
+    if (session.kind === 'header') {
+      return {
+        response,
+        pair: { kind: 'header', accessToken: body.accessToken!, refreshToken: body.refreshToken },
+      };
+    }
     return {
       response,
-      pair: { kind: session.kind, accessToken, refreshToken: body.refreshToken },
+      pair: {
+        kind: 'cookie',
+        accessToken: authCookieOf(response)?.value ?? '',
+        refreshToken: body.refreshToken,
+        csrfToken: body.csrfToken,
+      },
     };
   }
 
@@ -171,25 +238,41 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
         .send({ ...DEMO, client: 'web' });
       expect(response.status).toBe(200);
       expect(response.body).toEqual({
+        csrfToken: expect.stringMatching(CSRF_TOKEN),
         accessTokenExpiresAt: new Date(before + ACCESS_TTL).toISOString(),
         refreshToken: expect.stringMatching(/^durin_rt_/),
         refreshTokenExpiresAt: new Date(before + REFRESH_TTL).toISOString(),
         user: { id: expect.any(Number), username: 'demo' },
       });
       expect(JSON.stringify(response.body)).not.toContain('durin_at_');
+      const { csrfToken } = response.body as { csrfToken: string };
+      const attributes = {
+        'max-age': String(ACCESS_TTL / 1000),
+        path: '/',
+        secure: true,
+        samesite: 'Lax',
+      };
       expect(setCookies(response.headers)).toEqual([
         {
           name: COOKIE_NAME,
           value: expect.stringMatching(/^durin_at_/),
-          attributes: {
-            'max-age': String(ACCESS_TTL / 1000),
-            path: '/',
-            httponly: true,
-            secure: true,
-            samesite: 'Lax',
-          },
+          attributes: { ...attributes, httponly: true },
         },
+        // Readable by the page (no HttpOnly), same scope and lifetime; the body's token.
+        { name: CSRF_COOKIE_NAME, value: csrfToken, attributes },
       ]);
+    });
+
+    it('each cookie login gets its own CSRF token', async () => {
+      const first = await login('cookie');
+      const second = await login('cookie');
+      expect(second.csrfToken).not.toBe(first.csrfToken);
+      // One session's token does not pass for another's.
+      const crossed = await http()
+        .post('/auth/renew')
+        .set({ ...authHeaders(first), 'x-csrf-token': second.csrfToken! });
+      expectCsrfFailed(crossed);
+      expect((await http().post('/auth/renew').set(unsafeHeaders(first))).status).toBe(200);
     });
 
     it.each([
@@ -321,10 +404,20 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
       const slidTo = loginAt + 30 * MINUTE + ACCESS_TTL;
       expect(slid.body).toMatchObject({ session: { expiresAt: new Date(slidTo).toISOString() } });
       if (kind === 'cookie') {
-        // The browser's cookie is renewed with the token: same value, new lifetime.
+        // The browser's cookies are renewed with the token: same values, new lifetime.
         expect(authCookieOf(slid)).toMatchObject({
           value: session.accessToken,
           attributes: { 'max-age': String(ACCESS_TTL / 1000), httponly: true, secure: true },
+        });
+        expect(csrfCookieOf(slid)).toEqual({
+          name: CSRF_COOKIE_NAME,
+          value: session.csrfToken,
+          attributes: {
+            'max-age': String(ACCESS_TTL / 1000),
+            path: '/',
+            secure: true,
+            samesite: 'Lax',
+          },
         });
       }
 
@@ -332,19 +425,53 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
       sample.clock.advance(30_000);
       const quiet = await me(session);
       expect(quiet.body).toMatchObject({ session: { expiresAt: new Date(slidTo).toISOString() } });
-      expect(authCookieOf(quiet)).toBeUndefined();
+      expect(quiet.headers['set-cookie']).toBeUndefined();
 
       // Past the original expiry, the slid token still works.
       sample.clock.advance(50 * MINUTE);
       expect(sample.clock.now()).toBeGreaterThan(loginAt + ACCESS_TTL);
-      expect((await me(session)).status).toBe(200);
+      const slidAgain = await me(session);
+      expect(slidAgain.status).toBe(200);
+      const slidAgainTo = (slidAgain.body as { session: { expiresAt: string } }).session.expiresAt;
+      sample.clock.advance(30_000);
+
+      if (kind === 'cookie') {
+        // A cookie POST without the CSRF header (what a cross-site form sends): 403, refused
+        // before any query, so the token is not renewed and still works.
+        const queries = sample.queries.count;
+        expectCsrfFailed(await http().post('/auth/renew').set(authHeaders(session)));
+        expect(sample.queries.count).toBe(queries);
+        const unchanged = await me(session);
+        expect(unchanged.status).toBe(200);
+        expect(unchanged.body).toMatchObject({ session: { expiresAt: slidAgainTo } });
+      }
 
       // Renew (durin's refresh): extends the current token by its TTL from now.
-      const renewed = await http().post('/auth/renew').set(authHeaders(session));
+      const renewed = await http().post('/auth/renew').set(unsafeHeaders(session));
       expect(renewed.status).toBe(200);
       expect(renewed.body).toEqual({
         expiresAt: new Date(sample.clock.now() + ACCESS_TTL).toISOString(),
       });
+      if (kind === 'cookie') {
+        // Same access token, so the same CSRF token, both cookies with the new lifetime.
+        expect(authCookieOf(renewed)).toMatchObject({ value: session.accessToken });
+        expect(csrfCookieOf(renewed)).toMatchObject({
+          value: session.csrfToken,
+          attributes: { 'max-age': String(ACCESS_TTL / 1000) },
+        });
+      }
+
+      if (kind === 'cookie') {
+        // Refresh sent with the cookie but without the CSRF header: 403 and no rotation.
+        const queries = sample.queries.count;
+        const forged = await http()
+          .post('/auth/refresh')
+          .set(authHeaders(session))
+          .send({ refreshToken: session.refreshToken });
+        expectCsrfFailed(forged);
+        expect(sample.queries.count).toBe(queries);
+        expect((await me(session)).status).toBe(200);
+      }
 
       // Refresh: rotation gives a new pair; the old access token stops working.
       const refreshed = await refresh(session);
@@ -354,33 +481,72 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
       expect(rotated.accessToken).toMatch(/^durin_at_/);
       if (kind === 'header') {
         expect(refreshed.response.headers['set-cookie']).toBeUndefined();
+        expect(refreshed.response.body).not.toHaveProperty('csrfToken');
       } else {
-        // A cookie session gets its new access token as a cookie only.
-        expect(refreshed.response.body).not.toHaveProperty('accessToken');
+        // A cookie session gets its new access token as a cookie only, and the rotated
+        // session's CSRF token both in the body and in the readable cookie.
+        expect(refreshed.response.body).toEqual({
+          csrfToken: expect.stringMatching(CSRF_TOKEN),
+          refreshToken: rotated.refreshToken,
+          accessTokenExpiresAt: new Date(sample.clock.now() + ACCESS_TTL).toISOString(),
+          refreshTokenExpiresAt: expect.any(String),
+        });
+        expect(csrfCookieOf(refreshed.response)?.value).toBe(rotated.csrfToken);
+        expect(rotated.csrfToken).not.toBe(session.csrfToken);
       }
       expect(rotated.accessToken).not.toBe(session.accessToken);
       expect(rotated.refreshToken).not.toBe(session.refreshToken);
       expectUnauthorized(await me(session), 'token_invalid');
       expect((await me(rotated)).status).toBe(200);
+      if (kind === 'cookie') {
+        // The new cookie goes with the new CSRF token only: the old one is refused, before any
+        // query, and a cookie POST without any token too.
+        const queries = sample.queries.count;
+        expectCsrfFailed(
+          await http()
+            .post('/auth/renew')
+            .set({ ...authHeaders(rotated), 'x-csrf-token': session.csrfToken! }),
+        );
+        expectCsrfFailed(await http().post('/auth/renew').set(authHeaders(rotated)));
+        expect(sample.queries.count).toBe(queries);
+        expect((await http().post('/auth/renew').set(unsafeHeaders(rotated))).status).toBe(200);
+      }
       session = rotated;
 
       // Logout ends this session only, including its refresh token.
       const other = await login(kind, user, 'mobile');
       const third = await login(kind, user);
-      const loggedOut = await http().post('/auth/logout').set(authHeaders(session));
+      if (kind === 'cookie') {
+        // Neither no token nor another session's token logs this one out.
+        expectCsrfFailed(await http().post('/auth/logout').set(authHeaders(session)));
+        expectCsrfFailed(
+          await http()
+            .post('/auth/logout')
+            .set({ ...authHeaders(session), 'x-csrf-token': other.csrfToken! }),
+        );
+        expect((await me(session)).status).toBe(200);
+      }
+      const loggedOut = await http().post('/auth/logout').set(unsafeHeaders(session));
       expect(loggedOut.status).toBe(204);
       if (kind === 'cookie') {
-        expect(authCookieOf(loggedOut)).toMatchObject({
-          value: '',
-          attributes: { 'max-age': '0', path: '/', httponly: true, secure: true, samesite: 'Lax' },
-        });
+        // Both cookies are cleared, with the attributes they were set with.
+        const cleared = { 'max-age': '0', path: '/', secure: true, samesite: 'Lax' };
+        expect(setCookies(loggedOut.headers)).toEqual([
+          { name: COOKIE_NAME, value: '', attributes: { ...cleared, httponly: true } },
+          { name: CSRF_COOKIE_NAME, value: '', attributes: cleared },
+        ]);
       }
       expectUnauthorized(await me(session), 'token_invalid');
       expect((await refresh(session)).response.status).toBe(401);
       expect((await me(other)).status).toBe(200);
 
       // Logout-all ends every other session of the user.
-      const all = await http().post('/auth/logoutall').set(authHeaders(other));
+      if (kind === 'cookie') {
+        expectCsrfFailed(await http().post('/auth/logoutall').set(authHeaders(other)));
+        expect((await me(other)).status).toBe(200);
+        expect((await me(third)).status).toBe(200);
+      }
+      const all = await http().post('/auth/logoutall').set(unsafeHeaders(other));
       expect(all.status).toBe(204);
       expectUnauthorized(await me(other), 'token_invalid');
       expectUnauthorized(await me(third), 'token_invalid');
@@ -508,8 +674,11 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
     });
 
     it('the refresh route refuses junk with 400/401 and never 500', async () => {
+      const unspent = await login('header');
       const cases: Array<[unknown, number, string]> = [
         [{}, 400, 'invalid_request'],
+        // The app's global ValidationPipe strips unknown fields; the route still refuses them.
+        [{ refreshToken: unspent.refreshToken, isAdmin: true }, 400, 'invalid_request'],
         [{ refreshToken: 42 }, 400, 'invalid_request'],
         [{ refreshToken: ['durin_rt_x'] }, 400, 'invalid_request'],
         [{ refreshToken: 'x'.repeat(10_000) }, 400, 'invalid_request'],
@@ -528,6 +697,8 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
           code,
         });
       }
+      // None of them spent a token.
+      expect((await refresh(unspent)).response.status).toBe(200);
     });
   });
 
@@ -698,6 +869,29 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
       expect((await revoke('not-a-session-id')).status).toBe(404);
       const anonymous = await http().delete(`/auth/sessions/${phoneId}`);
       expectUnauthorized(anonymous, 'token_missing');
+    });
+    it('a cookie session revokes another session only with its CSRF token', async () => {
+      const user = await newUser();
+      const browser = await login('cookie', user);
+      const phone = await login('header', user, 'mobile');
+      const phoneId = await sessionId(phone);
+      const revoke = () => http().delete(`/auth/sessions/${phoneId}`);
+
+      // A forged DELETE carries the browser's cookies but no header: nothing is revoked.
+      const queries = sample.queries.count;
+      expectCsrfFailed(await revoke().set(authHeaders(browser)));
+      expectCsrfFailed(
+        await revoke().set({ ...authHeaders(browser), 'x-csrf-token': 'A'.repeat(43) }),
+      );
+      expect(sample.queries.count).toBe(queries);
+      expect((await me(phone)).status).toBe(200);
+
+      expect((await revoke().set(unsafeHeaders(browser))).status).toBe(204);
+      expectUnauthorized(await me(phone), 'token_invalid');
+      // Reading needs no CSRF token: GET is safe.
+      const listed = await http().get('/auth/sessions').set(authHeaders(browser));
+      expect(listed.status).toBe(200);
+      expect((listed.body as Array<{ client: string }>).map((s) => s.client)).toEqual(['web']);
     });
   });
 

@@ -1,0 +1,67 @@
+import 'reflect-metadata';
+import { DurinHttpException } from '../../lib';
+import { parseRefreshTokenBody, RefreshTokenDto } from '../../lib/routes/refresh-token.dto';
+
+const TOKEN = `durin_rt_${'A'.repeat(49)}`;
+
+function refusal(body: unknown): { status: number; code: string; message: string } {
+  try {
+    parseRefreshTokenBody(body);
+  } catch (error) {
+    expect(error).toBeInstanceOf(DurinHttpException);
+    const http = error as DurinHttpException;
+    return {
+      status: http.getStatus(),
+      code: http.code,
+      message: (http.getResponse() as { message: string }).message,
+    };
+  }
+  throw new Error(`accepted ${JSON.stringify(body)}`);
+}
+
+describe('parseRefreshTokenBody', () => {
+  it('accepts { refreshToken } and returns the DTO', () => {
+    const dto = parseRefreshTokenBody({ refreshToken: TOKEN });
+    expect(dto).toBeInstanceOf(RefreshTokenDto);
+    expect(dto).toEqual({ refreshToken: TOKEN });
+  });
+
+  it.each<[string, unknown]>([
+    ['no body', undefined],
+    ['null', null],
+    ['a string (text/plain)', TOKEN],
+    ['a number', 42],
+    ['an array', [{ refreshToken: TOKEN }]],
+  ])('400 invalid_request for %s, without looking inside', (_name, body) => {
+    expect(refusal(body)).toEqual({
+      status: 400,
+      code: 'invalid_request',
+      message: 'The body must be { "refreshToken": string }.',
+    });
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['an empty object', {}, /refreshToken must be a string/],
+    ['a number', { refreshToken: 123 }, /refreshToken must be a string/],
+    ['an empty string', { refreshToken: '' }, /refreshToken should not be empty/],
+    ['256 characters', { refreshToken: 'a'.repeat(256) }, /shorter than or equal to 255/],
+    ['an unknown field', { refreshToken: TOKEN, isAdmin: true }, /property isAdmin should not/],
+    ['snake case', { refresh_token: TOKEN }, /property refresh_token should not exist/],
+  ])('400 invalid_request naming the rule for %s', (_name, body, message) => {
+    expect(refusal(body)).toEqual({
+      status: 400,
+      code: 'invalid_request',
+      message: expect.stringMatching(message),
+    });
+  });
+
+  it('a JSON "__proto__" key does not reach the prototype', () => {
+    const body: unknown = JSON.parse(
+      `{"__proto__": {"polluted": true}, "refreshToken": "${TOKEN}"}`,
+    );
+    const dto = parseRefreshTokenBody(body);
+    expect(Object.getPrototypeOf(dto)).toBe(RefreshTokenDto.prototype);
+    expect((dto as unknown as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+});
