@@ -50,6 +50,27 @@ describe('TokenCache (REQ-CACHE-03, REQ-CACHE-04)', () => {
     expect(second.expiresAt).toEqual(new Date(NOW + HOUR));
   });
 
+  it('copies any own property name safely (names are embedded as string literals)', () => {
+    const c = cache();
+    const key = hash();
+    const odd = token();
+    const names = [
+      'a"b',
+      "c'd",
+      'e\\f',
+      'g\nh',
+      '\u2028',
+      '${x}',
+      '`',
+      '); throw 1; (',
+      '__proto__x',
+    ];
+    names.forEach((name, i) => ((odd as unknown as Record<string, number>)[name] = i));
+    c.set(key, odd, c.ticket(), NOW);
+    const copy = c.get(key, NOW) as unknown as Record<string, number>;
+    names.forEach((name, i) => expect(copy[name]).toBe(i));
+  });
+
   it('never serves an entry at or after the token expiry, whatever the ttl', () => {
     const c = cache(10, 100 * HOUR);
     const key = hash();
