@@ -13,13 +13,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import request from 'supertest';
-import {
-  Column,
-  DataSource,
-  Entity,
-  type Logger as TypeOrmLogger,
-  PrimaryGeneratedColumn,
-} from 'typeorm';
+import { Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import {
   AuthGuard,
   AuthToken,
@@ -38,6 +32,7 @@ import {
 } from '../../lib';
 import { TokenFormat } from '../../lib/tokens/token-format';
 import { createTestDatabase, type TestDatabase, type TestDbKind } from '../support/databases';
+import { QueryCounter } from '../support/query-counter';
 import { type TcpProxy, withPgThroughProxy } from '../support/tcp-proxy';
 
 // ---------------------------------------------------------------- the app under test
@@ -99,26 +94,6 @@ class GlobalController {
   @Get('open')
   open() {
     return { open: true };
-  }
-}
-
-/** Counts every SQL statement TypeORM sends, to prove that junk never reaches the database. */
-class QueryCounter implements TypeOrmLogger {
-  readonly queries: string[] = [];
-  logQuery(query: string): void {
-    this.queries.push(query);
-  }
-  logQueryError(): void {}
-  logQuerySlow(): void {}
-  logSchemaBuild(): void {}
-  logMigration(): void {}
-  log(): void {}
-  get count(): number {
-    return this.queries.length;
-  }
-  /** Token lookups by access-token hash, i.e. authentications that reached the store. */
-  get lookups(): number {
-    return this.queries.filter((q) => /token_hash"? IN/i.test(q)).length;
   }
 }
 

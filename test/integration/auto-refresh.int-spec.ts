@@ -28,14 +28,14 @@ describe.each(DB_KINDS)('TokenService.authenticate (%s)', (kind) => {
         const result = await app.service.authenticate(set.accessToken, 'header');
         expect(result).toMatchObject({ ok: true, autoRefreshed: false });
       }
-      expect(app.recorder.count('UPDATE')).toBe(0);
+      expect(app.recorder.countOf('UPDATE')).toBe(0);
       expect((await stored(set.token.id)).expiresAt).toEqual(new Date(START + HOUR));
 
       app.clock.set(START + 5 * MINUTE);
       app.recorder.reset();
       const slid = await app.service.authenticate(set.accessToken, 'header');
       expect(slid).toMatchObject({ ok: true, autoRefreshed: true });
-      expect(app.recorder.count('UPDATE')).toBe(1);
+      expect(app.recorder.countOf('UPDATE')).toBe(1);
       const row = await stored(set.token.id);
       expect(row.expiresAt).toEqual(new Date(START + 5 * MINUTE + HOUR));
       expect(row.refreshExpiresAt).toEqual(new Date(START + 5 * MINUTE + DAY));
@@ -47,10 +47,10 @@ describe.each(DB_KINDS)('TokenService.authenticate (%s)', (kind) => {
       app.clock.set(START + 9 * MINUTE);
       app.recorder.reset();
       await app.service.authenticate(set.accessToken, 'header');
-      expect(app.recorder.count('UPDATE')).toBe(0);
+      expect(app.recorder.countOf('UPDATE')).toBe(0);
       app.clock.set(START + 10 * MINUTE);
       await app.service.authenticate(set.accessToken, 'header');
-      expect(app.recorder.count('UPDATE')).toBe(1);
+      expect(app.recorder.countOf('UPDATE')).toBe(1);
     });
 
     it('keeps an active session alive past its first expiry', async () => {
@@ -106,7 +106,7 @@ describe.each(DB_KINDS)('TokenService.authenticate (%s)', (kind) => {
         ok: false,
         reason: 'token_invalid',
       });
-      expect(app.recorder.count('UPDATE')).toBe(0);
+      expect(app.recorder.countOf('UPDATE')).toBe(0);
     });
   });
 
@@ -127,7 +127,7 @@ describe.each(DB_KINDS)('TokenService.authenticate (%s)', (kind) => {
         expect(result).toMatchObject({ ok: true, autoRefreshed: false });
       }
       // Due at +1m and at +2m (each one interval after the previous write).
-      expect(app.recorder.count('UPDATE')).toBe(2);
+      expect(app.recorder.countOf('UPDATE')).toBe(2);
       const row = await app.tokens.findOneByOrFail({ id: set.token.id });
       expect(row.lastUsedAt).toEqual(new Date(START + 2 * MINUTE));
       expect(row.expiresAt).toEqual(new Date(START + HOUR));
@@ -168,7 +168,7 @@ describe.each(DB_KINDS)('TokenService.authenticate (%s)', (kind) => {
             autoRefreshed: true,
           });
         }
-        expect(app.recorder.count('UPDATE')).toBe(3);
+        expect(app.recorder.countOf('UPDATE')).toBe(3);
       } finally {
         await app.close();
       }

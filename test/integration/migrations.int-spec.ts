@@ -15,7 +15,7 @@ import {
   registerDurinUserEntity,
 } from '../../lib';
 import { createTestDatabase, DB_KINDS, TestDatabase, TestDbKind } from '../support/databases';
-import { QueryRecorder } from './support/durin-test-app';
+import { QueryCounter } from '../support/query-counter';
 import { CreateUsers1700000000000, User } from './support/user.entity';
 
 const DURIN_TABLES = ['auth_token', 'auth_client'];
@@ -65,7 +65,7 @@ async function migratedDataSource(
     ...db.options,
     entities: [userEntity, ...DURIN_ENTITIES],
     migrations: [userMigration, ...DURIN_MIGRATIONS],
-    logger: new QueryRecorder(),
+    logger: new QueryCounter(),
   });
   await dataSource.initialize();
   await dataSource.runMigrations();

@@ -33,15 +33,15 @@ describe.each(DB_KINDS)('pepper rotation across restarts (%s)', (kind) => {
     rotating.recorder.reset();
     expect(await rotating.service.verifyToken(set.accessToken)).not.toBeNull();
     // One lookup with both candidate hashes, then the re-hash.
-    expect(rotating.recorder.count('SELECT')).toBe(1);
-    expect(rotating.recorder.count('UPDATE')).toBe(1);
+    expect(rotating.recorder.countOf('SELECT')).toBe(1);
+    expect(rotating.recorder.countOf('UPDATE')).toBe(1);
     const rehashed = await rotating.tokens.findOneByOrFail({ id: set.token.id });
     expect(rehashed.tokenHash).toBe(hmac(PEPPER_B, set.accessToken));
 
     // A second use finds it under B at once: no more writes.
     rotating.recorder.reset();
     expect(await rotating.service.verifyToken(set.accessToken)).not.toBeNull();
-    expect(rotating.recorder.count('UPDATE')).toBe(0);
+    expect(rotating.recorder.countOf('UPDATE')).toBe(0);
 
     // New tokens are issued under B.
     const fresh = await rotating.service.generateHeaderToken(user);

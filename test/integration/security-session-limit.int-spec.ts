@@ -134,7 +134,7 @@ describe.each(DB_KINDS)('maxSessionsPerUser (%s)', (kind) => {
       await expect(refused).rejects.toMatchObject({ limit: 3 });
 
       expect(await app.tokens.count()).toBe(before);
-      expect(app.recorder.count('INSERT')).toBe(0);
+      expect(app.recorder.countOf('INSERT')).toBe(0);
       for (const set of sets) expect(await app.service.verifyToken(set.accessToken)).not.toBeNull();
       // Logging out somewhere makes room again.
       await app.service.revokeToken(sets[0].token);

@@ -2,7 +2,6 @@ import { INestApplication } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import type { Logger as TypeOrmLogger } from 'typeorm';
 import { DURIN_CLOCK, ManualClock } from '../../../lib';
 import { AppModule, AppModuleOptions } from '../../../sample-app/src/app.module';
 import { HttpAdapterName, SampleEnv } from '../../../sample-app/src/config/settings';
@@ -10,6 +9,7 @@ import { ConnectionOptions } from '../../../sample-app/src/database/database.opt
 import { createHttpAdapter } from '../../../sample-app/src/http-adapter';
 import { UsersService } from '../../../sample-app/src/users/users.service';
 import { createTestDatabase, type TestDatabase, type TestDbKind } from '../../support/databases';
+import { QueryCounter } from '../../support/query-counter';
 import { TcpProxy, withPgThroughProxy } from '../../support/tcp-proxy';
 
 export const HTTP_ADAPTERS: HttpAdapterName[] = ['express', 'fastify'];
@@ -25,19 +25,6 @@ export const E2E_ENV: SampleEnv = {
   AUTO_REFRESH_INTERVAL: '1m',
   BCRYPT_ROUNDS: '4',
 };
-
-/** Counts the SQL statements the app sends, to prove that some requests send none. */
-export class QueryCounter implements TypeOrmLogger {
-  count = 0;
-  logQuery(): void {
-    this.count += 1;
-  }
-  logQueryError(): void {}
-  logQuerySlow(): void {}
-  logSchemaBuild(): void {}
-  logMigration(): void {}
-  log(): void {}
-}
 
 export interface SampleAppOptions {
   adapter: HttpAdapterName;

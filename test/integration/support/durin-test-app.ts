@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataSource, Logger, Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import {
   AbstractAuthToken,
   AuthTokenEntity,
@@ -17,6 +17,7 @@ import {
   TokenService,
 } from '../../../lib';
 import { createTestDatabase, TestDatabase, TestDbKind } from '../../support/databases';
+import { QueryCounter } from '../../support/query-counter';
 import { CreateUsers1700000000000, User } from './user.entity';
 
 export const SECOND = 1000;
@@ -26,35 +27,6 @@ export const DAY = 24 * HOUR;
 
 /** 2030-01-01T00:00:00Z: far from the real clock, so nothing passes by accident of wall time. */
 export const START = Date.UTC(2030, 0, 1);
-
-/** Records every SQL statement a data source sends, to count round trips and writes. */
-export class QueryRecorder implements Logger {
-  readonly queries: string[] = [];
-
-  logQuery(query: string): void {
-    this.queries.push(query);
-  }
-  logQueryError(): void {}
-  logQuerySlow(): void {}
-  logSchemaBuild(): void {}
-  logMigration(): void {}
-  log(): void {}
-
-  reset(): void {
-    this.queries.length = 0;
-  }
-
-  /** Statements other than transaction control. */
-  get statements(): string[] {
-    return this.queries.filter(
-      (query) => !/^(START TRANSACTION|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)/i.test(query),
-    );
-  }
-
-  count(kind: 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE'): number {
-    return this.queries.filter((query) => query.trimStart().toUpperCase().startsWith(kind)).length;
-  }
-}
 
 /** Nest's logger, silenced: expected boot failures would otherwise fill the test output. */
 export const silentLogger = {
@@ -101,7 +73,7 @@ export function typeOrmOptions(
     autoLoadEntities: true,
     retryAttempts: 1,
     // Quiet by default: TypeORM's console logger would print expected failures of boot tests.
-    logger: new QueryRecorder(),
+    logger: new QueryCounter(),
     ...extra,
   } as TypeOrmModuleOptions;
 }
@@ -113,7 +85,7 @@ export interface DurinTestApp<T extends AbstractAuthToken = AuthTokenEntity> {
   readonly service: TokenService<T>;
   readonly dataSource: DataSource;
   readonly clock: ManualClock;
-  readonly recorder: QueryRecorder;
+  readonly recorder: QueryCounter;
   readonly users: Repository<User>;
   readonly tokens: Repository<T>;
   createUser(fields?: Partial<User>): Promise<User>;
@@ -142,7 +114,7 @@ export async function startDurinApp<T extends AbstractAuthToken = AuthTokenEntit
 ): Promise<DurinTestApp<T>> {
   const db = start.db ?? (await createTestDatabase(kind));
   const clock = start.clock ?? new ManualClock(START);
-  const recorder = new QueryRecorder();
+  const recorder = new QueryCounter();
   let module: TestingModule;
   try {
     module = await Test.createTestingModule({

@@ -15,14 +15,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
-import {
-  Column,
-  DataSource,
-  Entity,
-  type Logger as TypeOrmLogger,
-  PrimaryGeneratedColumn,
-  type Repository,
-} from 'typeorm';
+import { Column, DataSource, Entity, PrimaryGeneratedColumn, type Repository } from 'typeorm';
 import {
   AuthCookieService,
   AuthGuard,
@@ -42,6 +35,7 @@ import {
   type TestDbKind,
   type TestDbOptions,
 } from '../../support/databases';
+import { QueryCounter } from '../../support/query-counter';
 import { type TcpProxy, withPgThroughProxy } from '../../support/tcp-proxy';
 
 export type AdapterKind = 'express' | 'fastify';
@@ -61,31 +55,6 @@ export class SecUser {
 
   @Column({ type: 'boolean', default: true })
   isActive!: boolean;
-}
-
-/**
- * Counts the SQL statements TypeORM sends. With the token cache off every authentication that
- * reaches the store shows up here, so "no query ran" is exact.
- */
-export class QueryCounter implements TypeOrmLogger {
-  readonly queries: string[] = [];
-  logQuery(query: string): void {
-    this.queries.push(query);
-  }
-  logQueryError(): void {}
-  logQuerySlow(): void {}
-  logSchemaBuild(): void {}
-  logMigration(): void {}
-  log(): void {}
-
-  get count(): number {
-    return this.queries.length;
-  }
-
-  /** Statements that change data (transaction control excluded). */
-  writesSince(mark: number): string[] {
-    return this.queries.slice(mark).filter((query) => /^\s*(INSERT|UPDATE|DELETE)\b/i.test(query));
-  }
 }
 
 /** A test-only app: login without a password (the tests decide who logs in), and probes. */
