@@ -39,8 +39,24 @@ function packageJsonOf(entryFile) {
 }
 
 // Resolve from the library's own directory: that is where its require() calls start looking.
+// Optional peers (ioredis, @nestjs/event-emitter) are checked only when the smoke install has them.
+const optionalPeers = new Set(
+  Object.entries(libManifest.peerDependenciesMeta || {})
+    .filter(([, meta]) => meta && meta.optional)
+    .map(([name]) => name),
+);
+const isInstalled = (name) => {
+  try {
+    require.resolve(name, { paths: [libDir] });
+    return true;
+  } catch {
+    return false;
+  }
+};
 const wanted = [
-  ...Object.keys(libManifest.peerDependencies),
+  ...Object.keys(libManifest.peerDependencies).filter(
+    (name) => !optionalPeers.has(name) || isInstalled(name),
+  ),
   ...Object.keys(libManifest.dependencies),
   '@nestjs/platform-express',
   'better-sqlite3',

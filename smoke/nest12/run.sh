@@ -63,6 +63,7 @@ node -e '
     types: "index.d.ts",
     dependencies: pkg.dependencies ?? {},
     peerDependencies: pkg.peerDependencies ?? {},
+    peerDependenciesMeta: pkg.peerDependenciesMeta ?? {},
   };
   fs.writeFileSync(target, JSON.stringify(manifest, null, 2) + "\n");
 ' "$root/package.json" "$lib/package.json"
