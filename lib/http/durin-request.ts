@@ -18,10 +18,10 @@ export interface DurinRequest<
   TToken extends AbstractAuthToken = AbstractAuthToken,
 > {
   headers?: HeaderBag;
-  /** Node's per-field header lists (Express, and Fastify's `raw`), used to spot repeated fields. */
-  headersDistinct?: Record<string, string[] | undefined>;
+  /** Node's header list as received, name and value alternating; used to spot repeated fields. */
+  rawHeaders?: string[];
   /** Fastify keeps Node's request here. */
-  raw?: { headersDistinct?: Record<string, string[] | undefined> };
+  raw?: { rawHeaders?: string[] };
   /** The authenticated user (after `postAuthHandler`). */
   user?: TUser;
   /** The token the request was authenticated with. */
@@ -30,14 +30,23 @@ export interface DurinRequest<
 
 /**
  * The `Authorization` field(s). Node keeps only the first of repeated `Authorization` fields in
- * `headers`, so the full list comes from `headersDistinct` when the platform exposes it: a request
- * with two of them must be seen as ambiguous, not as the first one (REQ-HDR-06).
+ * `headers`, so a request with two of them must be recognised from `rawHeaders` as ambiguous, not
+ * read as the first one (REQ-HDR-06). `rawHeaders` is the array Node already holds; Node's
+ * `headersDistinct` would build a new object of every header on each request, on the hot path.
  */
 export function readAuthorizationHeader(request: DurinRequest): string | string[] | undefined {
-  const distinct = request.headersDistinct ?? request.raw?.headersDistinct;
-  const all = distinct?.authorization;
-  if (Array.isArray(all) && all.length > 1) return all;
-  return request.headers?.authorization;
+  const first = request.headers?.authorization;
+  if (first === undefined) return undefined;
+  const raw = request.rawHeaders ?? request.raw?.rawHeaders;
+  if (!Array.isArray(raw)) return first;
+  let all: string[] | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 13 && name.toLowerCase() === 'authorization') {
+      (all ??= []).push(raw[i + 1]);
+    }
+  }
+  return all !== undefined && all.length > 1 ? all : first;
 }
 
 /** The raw `Cookie` field(s); repeated fields are one list (Node already joins them). */
