@@ -6,9 +6,9 @@ import { assertCsrf } from './csrf/csrf';
 import { extractHeaderToken } from './credentials/extract-header-token';
 import { DURIN_PUBLIC_KEY, DURIN_RESOLVED_OPTIONS } from './durin.constants';
 import { AbstractAuthToken } from './entities/abstract-auth-token.entity';
+import { DurinError } from './errors/durin.error';
 import {
   AuthErrorCode,
-  DurinHttpException,
   DurinUnauthorizedException,
   toDurinHttpException,
 } from './errors/durin-http.exception';
@@ -101,13 +101,13 @@ export class AuthGuard implements CanActivate {
       }
       return true;
     } catch (error) {
-      const httpError = toDurinHttpException(error);
-      if (httpError instanceof DurinHttpException && response !== undefined) {
+      const httpError = toDurinHttpException(error) ?? error;
+      if (httpError instanceof DurinError && response !== undefined) {
         // Nest's exception filter renders the body only; the challenge headers must already be on
         // the response it replies with (Express and Fastify keep headers set before the reply).
         setResponseHeaders(response, httpError.headers);
       }
-      throw httpError ?? error;
+      throw httpError;
     }
   }
 

@@ -24,6 +24,7 @@ import {
   EntityClass,
 } from './interfaces/durin-module-options.interface';
 import { resolveDurinOptions } from './options/resolve-options';
+import { DurinRoutesBodyErrors } from './routes/body-parse-errors';
 import { ResolvedDurinOptions } from './options/resolved-options';
 import { TokenStore } from './store/token-store';
 import { TokenService } from './token.service';
@@ -126,6 +127,9 @@ export class DurinModule extends DurinConfigurableModuleClass {
       AuthGuard,
     ];
     const controllers = statics.routes === undefined ? [] : [loadRoutesController(statics.routes)];
+    if (statics.routes !== undefined) {
+      providers.push(DurinRoutesBodyErrors);
+    }
     return {
       ...definition,
       imports: [

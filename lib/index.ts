@@ -58,6 +58,7 @@ export { MissingContextKeyError } from './entities/token-context';
 export type { TokenContextData, TokenContextValue } from './entities/token-context';
 
 export { DurinError } from './errors/durin.error';
+export type { DurinErrorResponse } from './errors/durin.error';
 export { DurinConfigurationError } from './errors/durin-configuration.error';
 export {
   DURIN_AUTH_REALM,

@@ -5,6 +5,7 @@ import { DURIN_CLOCK, DURIN_RESOLVED_OPTIONS } from './durin.constants';
 import { AbstractAuthToken, RevocationReason } from './entities/abstract-auth-token.entity';
 import { ClientEntity } from './entities/client.entity';
 import { isPlainContext } from './entities/token-context';
+import { DurinError } from './errors/durin.error';
 import { SessionLimitExceededError } from './errors/security-errors';
 import { DurinEventType } from './events/durin-event.interface';
 import { DurinEventsService, DurinEventSubject } from './events/durin-events.service';
@@ -35,12 +36,12 @@ import {
   SessionHead,
 } from './store/security-queries';
 import { TokenStore } from './store/token-store';
+import { CLIENT_NAME_MAX, isStorableString, TOKEN_ID_MAX } from './store/stored-strings';
 import { openGracePair, sealGracePair } from './tokens/grace-payload';
 import { TokenFormat } from './tokens/token-format';
 import { TokenHasher } from './tokens/token-hasher';
 
 const THROTTLE_RATE_PATTERN = /^[1-9]\d{0,8}\/[smhd]$/;
-const CLIENT_NAME_MAX = 64;
 
 /** The lifetimes of one session, decided at login and kept for its whole life. */
 interface Lifetimes {
@@ -104,13 +105,14 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
     }
     let client: ClientEntity | null = null;
     if (opts.client !== undefined) {
-      if (typeof opts.client !== 'string') {
+      if (!isStorableString(opts.client, CLIENT_NAME_MAX)) {
         throw new InvalidTokenOptionsError(
           'client',
-          `must be a client name (got ${describe(opts.client)})`,
+          `must be a client name of 1 to ${CLIENT_NAME_MAX} characters without control characters (got ${describe(opts.client)})`,
         );
       }
-      client = await this.store.findClient(opts.client);
+      const name = opts.client;
+      client = await this.storeWork(() => this.store.findClient(name));
       if (!client) {
         throw new UnknownClientError(opts.client);
       }
@@ -146,17 +148,19 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
       let ended: SessionHead[] = [];
       await this.thenInvalidate(
         () =>
-          this.store.transaction(async (manager) => {
-            // Logins of one user queue here, so "look at the live sessions, then insert" cannot
-            // interleave with a concurrent login of the same user (REQ-SES-03).
-            await lockUserSessions(this.store, manager, userId);
-            if (single) {
-              endedAll = await this.revokeUserTokens(userId, 'single_login', now, manager);
-            } else if (limit !== null) {
-              ended = await this.makeRoomForSession(manager, userId, limit, now);
-            }
-            await this.store.insert(token, manager);
-          }),
+          this.storeWork(() =>
+            this.store.transaction(async (manager) => {
+              // Logins of one user queue here, so "look at the live sessions, then insert" cannot
+              // interleave with a concurrent login of the same user (REQ-SES-03).
+              await lockUserSessions(this.store, manager, userId);
+              if (single) {
+                endedAll = await this.revokeUserTokens(userId, 'single_login', now, manager);
+              } else if (limit !== null) {
+                ended = await this.makeRoomForSession(manager, userId, limit, now);
+              }
+              await this.store.insert(token, manager);
+            }),
+          ),
         async (cache) => {
           if (single) await cache.invalidateUser(userId);
           else await Promise.all(ended.map((head) => cache.invalidateFamily(head.familyId)));
@@ -174,7 +178,7 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
         );
       }
     } else {
-      await this.store.insert(token);
+      await this.storeWork(() => this.store.insert(token));
     }
     this.emitFor('token_created', token, null, now);
     return this.tokenSet(token, secrets);
@@ -446,11 +450,14 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
     const interval = this.options.autoRefreshIntervalMs;
     // One write per interval and token, for both `lastUsedAt` and the slide (coalesced writes).
     // On a cache hit the decision uses the cached `lastUsedAt`, kept current by recordWrite below.
-    if (now - (token.lastUsedAt ?? token.createdAt).getTime() < interval) {
+    const due = now - (token.lastUsedAt ?? token.createdAt).getTime() >= interval;
+    // The first use is recorded at once ("never used" must not last a whole interval), but it only
+    // slides the expiry when an interval has passed since the login, like every later write.
+    if (!due && token.lastUsedAt !== null) {
       return 'none';
     }
     const changes: Parameters<TokenStore['touch']>[1] = { lastUsedAt: new Date(now) };
-    const slide = this.options.autoRefresh && token.expiresAt !== null;
+    const slide = due && this.options.autoRefresh && token.expiresAt !== null;
     if (slide) {
       changes.expiresAt = this.later(
         token.expiresAt,
@@ -746,7 +753,7 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
    */
   async revokeToken(tokenOrId: T | string): Promise<boolean> {
     const id = typeof tokenOrId === 'string' ? tokenOrId : tokenOrId.id;
-    if (typeof id !== 'string' || id.length === 0) {
+    if (!isStorableString(id, TOKEN_ID_MAX)) {
       return false;
     }
     // Loaded with its user and client when only the id is given: the event names them.
@@ -772,7 +779,7 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
    * live token with that id, so one user can never end another's session by guessing ids.
    */
   async revokeUserSession(userOrId: object | string | number, sessionId: string): Promise<boolean> {
-    if (typeof sessionId !== 'string' || sessionId.length === 0) {
+    if (!isStorableString(sessionId, TOKEN_ID_MAX)) {
       return false;
     }
     const userId = this.idOf(userOrId);
@@ -916,7 +923,10 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
   /** Removes a user's dead tokens. Returns how many. */
   async revokeAllExpiredUserTokens(userOrId: object | string | number): Promise<number> {
     const now = this.clock.now();
-    const removed = await this.store.cleanup(this.revocationMode(), now, this.idOf(userOrId));
+    const userId = this.idOf(userOrId);
+    const removed = await this.storeWork(() =>
+      this.store.cleanup(this.revocationMode(), now, userId),
+    );
     // Removed rows could not authenticate at `now` and every hit re-checks expiry on the same
     // clock; pruning only frees their memory.
     this.cache?.prune(now);
@@ -929,7 +939,7 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
    */
   async revokeExpiredTokens(): Promise<number> {
     const now = this.clock.now();
-    const removed = await this.store.cleanup(this.revocationMode(), now);
+    const removed = await this.storeWork(() => this.store.cleanup(this.revocationMode(), now));
     this.cache?.prune(now);
     return removed;
   }
@@ -940,7 +950,8 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
 
   /** A user's live sessions, newest first, without any secret or hash. */
   async listUserTokens(userOrId: object | string | number): Promise<SessionInfo[]> {
-    const tokens = await this.store.listLive(this.idOf(userOrId), this.clock.now());
+    const userId = this.idOf(userOrId);
+    const tokens = await this.storeWork(() => this.store.listLive(userId, this.clock.now()));
     return tokens.map((token) => ({
       id: token.id,
       authType: token.authType,
@@ -962,10 +973,10 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
       throw new InvalidClientError('input', `must be an object (got ${describe(input)})`);
     }
     const { name } = input;
-    if (typeof name !== 'string' || name.length < 1 || name.length > CLIENT_NAME_MAX) {
+    if (!isStorableString(name, CLIENT_NAME_MAX)) {
       throw new InvalidClientError(
         'name',
-        `must be a string of 1 to ${CLIENT_NAME_MAX} characters`,
+        `must be a string of 1 to ${CLIENT_NAME_MAX} characters without control characters`,
       );
     }
     const tokenTtl = this.clientSeconds(input.tokenTtl, 'tokenTtl');
@@ -983,7 +994,7 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
         `must look like '100/m' (periods s, m, h, d); got ${describe(throttleRate)}`,
       );
     }
-    if (await this.store.findClient(name)) {
+    if (await this.storeWork(() => this.store.findClient(name))) {
       throw new ClientAlreadyExistsError(name);
     }
     const client = this.store.clients.create({
@@ -997,10 +1008,10 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
       return await this.store.clients.save(client);
     } catch (error) {
       // Two creators raced past the check: the unique index decided.
-      if (await this.store.findClient(name)) {
+      if (await this.storeWork(() => this.store.findClient(name))) {
         throw new ClientAlreadyExistsError(name);
       }
-      throw error;
+      throw new TokenStoreUnavailableError(error);
     }
   }
 
@@ -1016,8 +1027,11 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
     return parsed / 1000;
   }
 
+  /** The client named `name`; `null` when there is none (or the name could not be one). */
   getClient(name: string): Promise<ClientEntity | null> {
-    return typeof name === 'string' ? this.store.findClient(name) : Promise.resolve(null);
+    return isStorableString(name, CLIENT_NAME_MAX)
+      ? this.storeWork(() => this.store.findClient(name))
+      : Promise.resolve(null);
   }
 
   /** Deletes a client and, with it, every token issued for it. */
@@ -1027,14 +1041,16 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
     // A rare admin action: dropping the whole cache is simpler than a per-client index.
     await this.thenInvalidate(
       () =>
-        this.store.tokens
-          .createQueryBuilder()
-          .delete()
-          .where('client_id = :clientId', { clientId: client.id })
-          .execute(),
+        this.storeWork(() =>
+          this.store.tokens
+            .createQueryBuilder()
+            .delete()
+            .where('client_id = :clientId', { clientId: client.id })
+            .execute(),
+        ),
       (cache) => cache.invalidateAll(),
     );
-    await this.store.clients.delete({ id: client.id });
+    await this.storeWork(() => this.store.clients.delete({ id: client.id }));
     return true;
   }
 
@@ -1076,6 +1092,19 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
     now: number,
   ): void {
     this.events?.emit(type, subject, reason, now);
+  }
+
+  /**
+   * Runs store work off the authentication path: a failure is a {@link TokenStoreUnavailableError}
+   * (a 503, never a 500), while errors of ours thrown inside (a refused session limit) pass as they
+   * are. No deadline here: a write reported as failed must not commit afterwards.
+   */
+  private async storeWork<R>(work: () => Promise<R>): Promise<R> {
+    try {
+      return await work();
+    } catch (error) {
+      throw error instanceof DurinError ? error : new TokenStoreUnavailableError(error);
+    }
   }
 
   /** Runs a store call on the authentication path; a failure or timeout means "unavailable". */

@@ -1,3 +1,6 @@
+import { HttpStatus } from '@nestjs/common';
+import { DurinError } from '../errors/durin.error';
+
 // The recursion goes through interfaces, which TypeScript resolves lazily: as a recursive type
 // alias it made TypeORM's QueryDeepPartialEntity (repository.insert/update of a token entity) fail
 // with TS2589 "type instantiation is excessively deep".
@@ -14,11 +17,18 @@ export interface TokenContextObject {
 /** The session context stored with a token: a flat JSON object chosen at login. */
 export type TokenContextData = Record<string, TokenContextValue>;
 
-/** Thrown by `contextObj` under `strictContextAccess` when a key is missing. */
-export class MissingContextKeyError extends Error {
+/**
+ * Thrown by `contextObj` (and `@TokenContext('key')`) under `strictContextAccess` when a key is
+ * missing. Answered 403 `context_key_missing`: the caller is authenticated, but its session was not
+ * issued with what this route needs (e.g. logged in before the app started storing that key).
+ */
+export class MissingContextKeyError extends DurinError {
   constructor(readonly key: string) {
-    super(`nestjs-durin: the token context has no key ${JSON.stringify(key)}`);
-    this.name = 'MissingContextKeyError';
+    super(`nestjs-durin: the token context has no key ${JSON.stringify(key)}`, {
+      status: HttpStatus.FORBIDDEN,
+      code: 'context_key_missing',
+      publicMessage: 'This session lacks context that this route needs: log in again.',
+    });
   }
 }
 

@@ -1,9 +1,9 @@
+import { HttpStatus } from '@nestjs/common';
 import { DurinError } from './durin.error';
 
 /**
  * A login was refused because the user already has `maxSessionsPerUser` live sessions and
- * `sessionLimitStrategy` is `'refuse'`. Nothing was written. The HTTP layer answers 403 with
- * `code: 'session_limit'`.
+ * `sessionLimitStrategy` is `'refuse'`. Nothing was written. Answered 403 `session_limit`.
  *
  * @example
  * try {
@@ -20,7 +20,11 @@ export class SessionLimitExceededError extends DurinError {
     /** The configured `maxSessionsPerUser`. */
     readonly limit: number,
   ) {
-    super(`nestjs-durin: the user already has the maximum of ${limit} live sessions`);
+    super(`nestjs-durin: the user already has the maximum of ${limit} live sessions`, {
+      status: HttpStatus.FORBIDDEN,
+      code: 'session_limit',
+      publicMessage: 'Too many active sessions: log out of another device first.',
+    });
   }
 }
 
@@ -31,10 +35,16 @@ export type CsrfFailureReason =
 /**
  * A state-changing request authenticated by the auth cookie failed the CSRF defence (its
  * `Origin`/`Sec-Fetch-Site` or its `X-CSRF-Token` header). Nothing was changed: the check runs
- * before the token is even looked up. The HTTP layer answers 403 with `code: 'csrf_failed'`.
+ * before the token is even looked up. Answered 403 `csrf_failed`, with one message for every
+ * reason: which check failed is for the server log, not the client.
  */
 export class CsrfValidationError extends DurinError {
   constructor(readonly reason: CsrfFailureReason) {
-    super(`nestjs-durin: CSRF check failed (${reason})`);
+    super(`nestjs-durin: CSRF check failed (${reason})`, {
+      status: HttpStatus.FORBIDDEN,
+      code: 'csrf_failed',
+      publicMessage:
+        'CSRF check failed: the request is cross-site or its CSRF token is missing or wrong.',
+    });
   }
 }

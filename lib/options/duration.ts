@@ -2,8 +2,12 @@ import { DurinConfigurationError } from '../errors/durin-configuration.error';
 
 /**
  * A length of time: whole seconds as a number, or a string such as `'30s'`, `'15m'`, `'10h'`, `'7d'`.
+ *
+ * Any `string` type-checks, because durations usually come from configuration
+ * (`config.get<string>('TOKEN_TTL')`); the value is still validated at start-up, where a bad one
+ * stops the app with an error naming the option. `string & {}` keeps editors suggesting the form.
  */
-export type Duration = number | `${number}${'s' | 'm' | 'h' | 'd'}`;
+export type Duration = number | `${number}${'s' | 'm' | 'h' | 'd'}` | (string & {});
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 const DURATION_PATTERN = /^(\d{1,9})([smhd])$/;

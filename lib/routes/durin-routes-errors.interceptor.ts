@@ -1,39 +1,42 @@
 import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
 import { catchError, Observable, throwError } from 'rxjs';
 import { DurinError } from '../errors/durin.error';
-import {
-  DurinHttpException,
-  DurinUnavailableException,
-  toDurinHttpException,
-} from '../errors/durin-http.exception';
+import { DurinUnavailableException, toDurinHttpException } from '../errors/durin-http.exception';
 import { getDurinResponse } from '../http/execution-context';
 import { setResponseHeaders } from '../http/response-headers';
 
+/** Every answer of these routes is about a session (tokens, ids, devices): no cache may keep it. */
+const NO_STORE = { 'Cache-Control': 'no-store' };
+
 /**
- * Error handling of the ready-made routes (the guard does its own). Errors go through
- * {@link toDurinHttpException}; what is neither an HTTP error nor one of ours can only have come
- * from the database under the token service, so it is a 503 rather than a 500 (fail closed,
- * REQ-FAIL-01) and is logged, without the request. Headers of the error (`WWW-Authenticate`,
- * `Retry-After`) are put on the response before Nest's filter renders the body.
+ * Response headers and error handling of the ready-made routes (the guard does its own).
+ *
+ * Every response, errors included, is `Cache-Control: no-store`. Errors of nestjs-durin carry
+ * their status and body; their headers (`WWW-Authenticate`, `Retry-After`) are put on the response
+ * here, before Nest's exception filter renders the body. Only a store failure
+ * (`TokenStoreUnavailableError`, which the token service raises for every failing or timed-out
+ * database call) is a 503, and it is logged without the request. Anything else that is not an
+ * HTTP error is a bug, not an outage: it goes on to Nest as a 500 rather than telling clients to
+ * retry something that will never work.
  */
 @Injectable()
 export class DurinRoutesErrorsInterceptor implements NestInterceptor {
   private readonly logger = new Logger('DurinRoutes');
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const response = getDurinResponse(context);
+    // Before the handler: the header then rides along on its answer and on any error's.
+    setResponseHeaders(response, NO_STORE);
     return next.handle().pipe(
       catchError((error: unknown) => {
-        let mapped = toDurinHttpException(error);
-        if (mapped === undefined && !(error instanceof DurinError)) {
-          mapped = new DurinUnavailableException(error);
-        }
+        const mapped = toDurinHttpException(error) ?? error;
         if (mapped instanceof DurinUnavailableException) {
           this.logger.error(`token store failure: ${innermostMessage(error)}`);
         }
-        if (mapped instanceof DurinHttpException) {
-          setResponseHeaders(getDurinResponse(context), mapped.headers);
+        if (mapped instanceof DurinError) {
+          setResponseHeaders(response, mapped.headers);
         }
-        return throwError(() => mapped ?? error);
+        return throwError(() => mapped);
       }),
     );
   }

@@ -159,7 +159,7 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
         now,
       })
       // The same rule in SQL, so instances racing on one token still write once per interval.
-      .andWhere('COALESCE(last_used_at, created_at) <= :due', { due: now - intervalMs })
+      .andWhere('(last_used_at IS NULL OR last_used_at <= :due)', { due: now - intervalMs })
       .execute();
     return result.affected === 1;
   }

@@ -808,7 +808,8 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
             context: { userAgent: 'laptop', ip: expect.any(String) },
             createdAt: expect.any(String),
             // Used only within the first minute, so no write has recorded a use yet.
-            lastUsedAt: null,
+            // This very request is the session's first use.
+            lastUsedAt: expect.any(String),
             expiresAt: expect.any(String),
             isCurrent: true,
           },

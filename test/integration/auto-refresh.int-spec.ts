@@ -21,6 +21,9 @@ describe.each(DB_KINDS)('TokenService.authenticate (%s)', (kind) => {
 
     it('does not write within the interval, then slides once it has passed', async () => {
       const set = await app.service.generateHeaderToken(await app.createUser());
+      // The first use is recorded at once (lastUsedAt only, no slide); intervals count from it.
+      await app.service.authenticate(set.accessToken, 'header');
+      expect((await stored(set.token.id)).lastUsedAt).toEqual(new Date(START));
 
       app.clock.set(START + 4 * MINUTE);
       app.recorder.reset();
@@ -126,12 +129,27 @@ describe.each(DB_KINDS)('TokenService.authenticate (%s)', (kind) => {
         const result = await app.service.authenticate(set.accessToken, 'header');
         expect(result).toMatchObject({ ok: true, autoRefreshed: false });
       }
-      // Due at +1m and at +2m (each one interval after the previous write).
-      expect(app.recorder.countOf('UPDATE')).toBe(2);
+      // The first use at +0, then due at +1m and at +2m (each one interval after the previous write).
+      expect(app.recorder.countOf('UPDATE')).toBe(3);
       const row = await app.tokens.findOneByOrFail({ id: set.token.id });
       expect(row.lastUsedAt).toEqual(new Date(START + 2 * MINUTE));
       expect(row.expiresAt).toEqual(new Date(START + HOUR));
       expect(row.lastRefreshedAt).toBeNull();
+    });
+
+    it('records the first use at once, without sliding, then once per interval', async () => {
+      const set = await app.service.generateHeaderToken(await app.createUser());
+      app.clock.set(START + 5 * 1000);
+      app.recorder.reset();
+      await app.service.authenticate(set.accessToken, 'header');
+      let row = await app.tokens.findOneByOrFail({ id: set.token.id });
+      expect(row.lastUsedAt).toEqual(new Date(START + 5 * 1000));
+      expect(row.lastRefreshedAt).toBeNull();
+      app.clock.set(START + 30 * 1000);
+      await app.service.authenticate(set.accessToken, 'header');
+      expect(app.recorder.countOf('UPDATE')).toBe(1);
+      row = await app.tokens.findOneByOrFail({ id: set.token.id });
+      expect(row.lastUsedAt).toEqual(new Date(START + 5 * 1000));
     });
 
     it('reports why it failed', async () => {

@@ -81,6 +81,10 @@ describe.each(DB_KINDS)('token cache on one instance (%s)', (kind) => {
   describe('cost', () => {
     it('a cold authentication is one SELECT, a warm one is no SQL at all', async () => {
       const set = await h.service.generateHeaderToken(user);
+      // The very first use also records lastUsedAt (one UPDATE); measured from the second on.
+      const first = await h.auth(set.accessToken);
+      expect(first.queries.map((query) => query.slice(0, 6))).toEqual(['SELECT', 'UPDATE']);
+      await h.cache.invalidateAll();
       const cold = await h.auth(set.accessToken);
       expect(cold.ok).toBe(true);
       expect(cold.queries).toHaveLength(1);
@@ -337,6 +341,8 @@ describe.each(DB_KINDS)('token cache on one instance (%s)', (kind) => {
       const uncached = await harness(kind, { cache: false });
       try {
         const set = await uncached.service.generateHeaderToken(await uncached.app.createUser());
+        // The first use records lastUsedAt; after it, one SELECT per request.
+        expect((await uncached.auth(set.accessToken)).queries).toHaveLength(2);
         for (let i = 0; i < 3; i += 1) {
           const result = await uncached.auth(set.accessToken);
           expect(result.ok).toBe(true);

@@ -7,6 +7,7 @@ import {
   DurinUnauthorizedException,
   DurinUnavailableException,
   InvalidTokenOptionsError,
+  TokenStoreUnavailableError,
 } from '../../lib';
 import { DurinRoutesErrorsInterceptor } from '../../lib/routes/durin-routes-errors.interceptor';
 
@@ -25,13 +26,30 @@ describe('DurinRoutesErrorsInterceptor', () => {
   beforeEach(() => jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined));
   afterEach(() => jest.restoreAllMocks());
 
-  it('turns a raw database error into a 503 with Retry-After, logging only the message', async () => {
-    const { thrown, response } = await run(new Error('Connection terminated unexpectedly'));
+  it('answers a store failure with 503 and Retry-After, logging only the driver message', async () => {
+    const { thrown, response } = await run(
+      new TokenStoreUnavailableError(new Error('Connection terminated unexpectedly')),
+    );
     expect(thrown).toBeInstanceOf(DurinUnavailableException);
+    expect((thrown as DurinUnavailableException).getStatus()).toBe(503);
     expect(response.getHeader('retry-after')).toBe('5');
     expect(Logger.prototype.error).toHaveBeenCalledWith(
       'token store failure: Connection terminated unexpectedly',
     );
+  });
+
+  it('leaves an error that is no store failure alone: no 503, no Retry-After', async () => {
+    // A stack overflow on a hostile body, a bug: telling clients to retry would be a lie.
+    const bug = new RangeError('Maximum call stack size exceeded');
+    const { thrown, response } = await run(bug);
+    expect(thrown).toBe(bug);
+    expect(response.getHeader('retry-after')).toBeUndefined();
+    expect(Logger.prototype.error).not.toHaveBeenCalled();
+  });
+
+  it('marks every answer of the routes no-store, errors included', async () => {
+    const { response } = await run(new DurinUnauthorizedException('token_invalid'));
+    expect(response.getHeader('cache-control')).toBe('no-store');
   });
 
   it('puts the challenge of a 401 on the response', async () => {
