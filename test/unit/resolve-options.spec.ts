@@ -352,3 +352,29 @@ describe('resolveDurinOptions', () => {
     });
   });
 });
+
+describe('durations from configuration (typed as plain string)', () => {
+  // `config.get<string>('TOKEN_TTL')` hands a `string`; this must compile under `strict` (it failed
+  // with TS2322 while Duration only admitted template literals) and still be checked at boot.
+  const fromConfig = (value: string): string => value;
+
+  it('accepts a string-typed duration and parses it', () => {
+    const options: DurinModuleOptions = {
+      userEntity: User,
+      tokenTtl: fromConfig('10h'),
+      refreshTokenTtl: fromConfig('7d'),
+      autoRefreshInterval: fromConfig('1m'),
+      storeTimeout: fromConfig('5s'),
+      cache: { ttl: fromConfig('5s') },
+    };
+    expect(resolveDurinOptions(options)).toMatchObject({
+      tokenTtlMs: 10 * HOUR,
+      refreshTokenTtlMs: 7 * DAY,
+    });
+  });
+
+  it('still refuses a bad string at boot, naming the option', () => {
+    const options: DurinModuleOptions = { userEntity: User, tokenTtl: fromConfig('ten hours') };
+    expect(configurationError(() => resolveDurinOptions(options)).option).toBe('tokenTtl');
+  });
+});
