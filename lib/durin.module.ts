@@ -5,6 +5,7 @@ import { AuthGuard } from './auth.guard';
 import { DurinCacheService } from './cache/durin-cache.service';
 import { SystemClock } from './clock';
 import { AuthCookieService } from './cookies/auth-cookie.service';
+import { OriginGuard } from './csrf/origin.guard';
 import { DURIN_CLOCK, DURIN_RESOLVED_OPTIONS, DURIN_STATIC_OPTIONS } from './durin.constants';
 import {
   DURIN_ASYNC_OPTIONS_TYPE,
@@ -125,6 +126,7 @@ export class DurinModule extends DurinConfigurableModuleClass {
       TokenService,
       AuthCookieService,
       AuthGuard,
+      OriginGuard,
     ];
     const controllers = statics.routes === undefined ? [] : [loadRoutesController(statics.routes)];
     if (statics.routes !== undefined) {
@@ -149,6 +151,7 @@ export class DurinModule extends DurinConfigurableModuleClass {
         DurinEventsService,
         AuthCookieService,
         AuthGuard,
+        OriginGuard,
         DURIN_CLOCK,
         DURIN_RESOLVED_OPTIONS,
         DURIN_MODULE_OPTIONS,

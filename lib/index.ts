@@ -25,6 +25,7 @@ export type { DurinCacheStats } from './cache/durin-cache.service';
 export { AuthGuard } from './auth.guard';
 export type { DurinAuthResult } from './auth.guard';
 export { AuthCookieService } from './cookies/auth-cookie.service';
+export { OriginGuard } from './csrf/origin.guard';
 export { Public } from './decorators/public.decorator';
 export { AuthToken } from './decorators/auth-token.decorator';
 export { TokenContext } from './decorators/token-context.decorator';
@@ -58,6 +59,7 @@ export { MissingContextKeyError } from './entities/token-context';
 export type { TokenContextData, TokenContextValue } from './entities/token-context';
 
 export { DurinError } from './errors/durin.error';
+export { DurinErrorsInterceptor } from './errors/durin-errors.interceptor';
 export type { DurinErrorResponse } from './errors/durin.error';
 export { DurinConfigurationError } from './errors/durin-configuration.error';
 export {

@@ -63,9 +63,9 @@ function normalisedHostHeader(host: string, scheme: string): string {
  * Without `Origin`: `Sec-Fetch-Site` must not be `cross-site` or `same-site` (a sibling subdomain
  * is another site's code). Neither header: not a browser request; the token check alone decides.
  */
-function originFailure(
+export function originFailure(
   headers: HeaderBag,
-  options: ResolvedCsrfOptions,
+  options: Pick<ResolvedCsrfOptions, 'allowedOrigins'>,
 ): CsrfFailureReason | undefined {
   const fetchSite = single(headers['sec-fetch-site'])?.trim().toLowerCase();
   const origin = single(headers.origin)?.trim();

@@ -30,7 +30,7 @@ import { getRequestCredential } from '../http/request-credential';
 import { SessionInfo } from '../interfaces/token-set.interface';
 import { ResolvedDurinOptions } from '../options/resolved-options';
 import { TokenService } from '../token.service';
-import { DurinRoutesErrorsInterceptor } from './durin-routes-errors.interceptor';
+import { DurinErrorsInterceptor } from '../errors/durin-errors.interceptor';
 import {
   DurinApiKeyCreatedResponse,
   DurinApiKeyResponse,
@@ -73,7 +73,7 @@ function apiKeyNotFound(): DurinHttpException {
  * A failing database is a 503 with `Retry-After` everywhere. The protected routes carry the
  * {@link AuthGuard} themselves, so they work with or without a global guard.
  */
-@UseInterceptors(DurinRoutesErrorsInterceptor)
+@UseInterceptors(DurinErrorsInterceptor)
 export class DurinRoutesController {
   constructor(
     protected readonly tokens: TokenService,

@@ -28,7 +28,7 @@ import {
   type DurinModuleRootOptions,
   TokenService,
 } from '../../../lib';
-import { DurinRoutesErrorsInterceptor } from '../../../lib/routes/durin-routes-errors.interceptor';
+import { DurinErrorsInterceptor } from '../../../lib';
 import {
   createTestDatabase,
   type TestDatabase,
@@ -90,7 +90,7 @@ class ProbeController {
    */
   @Post('login')
   @HttpCode(200)
-  @UseInterceptors(DurinRoutesErrorsInterceptor)
+  @UseInterceptors(DurinErrorsInterceptor)
   async login(
     @Body() body: { userId?: unknown; mode?: unknown },
     @Res({ passthrough: true }) response: object,

@@ -9,20 +9,20 @@ import {
   InvalidTokenOptionsError,
   TokenStoreUnavailableError,
 } from '../../lib';
-import { DurinRoutesErrorsInterceptor } from '../../lib/routes/durin-routes-errors.interceptor';
+import { DurinErrorsInterceptor } from '../../lib';
 
 async function run(error: unknown): Promise<{ thrown: unknown; response: ServerResponse }> {
   const response = new ServerResponse(new IncomingMessage(new Socket()));
   const context = new ExecutionContextHost([{}, response]);
   context.setType('http');
-  const interceptor = new DurinRoutesErrorsInterceptor();
+  const interceptor = new DurinErrorsInterceptor();
   const thrown = await lastValueFrom(
     interceptor.intercept(context, { handle: () => throwError(() => error) }),
   ).catch((e: unknown) => e);
   return { thrown, response };
 }
 
-describe('DurinRoutesErrorsInterceptor', () => {
+describe('DurinErrorsInterceptor', () => {
   beforeEach(() => jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined));
   afterEach(() => jest.restoreAllMocks());
 

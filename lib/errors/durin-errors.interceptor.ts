@@ -1,15 +1,21 @@
 import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
 import { catchError, Observable, throwError } from 'rxjs';
-import { DurinError } from '../errors/durin.error';
-import { DurinUnavailableException, toDurinHttpException } from '../errors/durin-http.exception';
+import { DurinError } from './durin.error';
+import { DurinUnavailableException, toDurinHttpException } from './durin-http.exception';
 import { getDurinResponse } from '../http/execution-context';
 import { setResponseHeaders } from '../http/response-headers';
 
-/** Every answer of these routes is about a session (tokens, ids, devices): no cache may keep it. */
+/** Every answer here is about a session (tokens, ids, devices): no cache may keep it. */
 const NO_STORE = { 'Cache-Control': 'no-store' };
 
 /**
- * Response headers and error handling of the ready-made routes (the guard does its own).
+ * Response headers and error handling of the ready-made routes, exported for the app's own
+ * session endpoints (login above all) so they answer the same way:
+ *
+ * @example
+ * @UseInterceptors(DurinErrorsInterceptor)
+ * @Controller('auth')
+ * export class LoginController {}
  *
  * Every response, errors included, is `Cache-Control: no-store`. Errors of nestjs-durin carry
  * their status and body; their headers (`WWW-Authenticate`, `Retry-After`) are put on the response
@@ -20,8 +26,8 @@ const NO_STORE = { 'Cache-Control': 'no-store' };
  * retry something that will never work.
  */
 @Injectable()
-export class DurinRoutesErrorsInterceptor implements NestInterceptor {
-  private readonly logger = new Logger('DurinRoutes');
+export class DurinErrorsInterceptor implements NestInterceptor {
+  private readonly logger = new Logger('Durin');
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const response = getDurinResponse(context);
