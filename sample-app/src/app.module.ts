@@ -36,6 +36,10 @@ export function durinOptions(settings: SampleSettings): DurinModuleOptions {
     autoRefresh: settings.autoRefresh,
     autoRefreshInterval: settings.autoRefreshInterval,
     cookie: { secure: settings.cookieSecure },
+    // A front end on another origin sends cookie requests cross-origin: the CSRF check must know it.
+    ...(settings.corsOrigins.length === 0
+      ? {}
+      : { csrf: { allowedOrigins: settings.corsOrigins } }),
     apiAccessClientName: API_ACCESS_CLIENT,
     ...(settings.pepper === undefined ? {} : { pepper: settings.pepper }),
   };

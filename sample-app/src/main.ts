@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { readSettings, SampleConfig } from './config/settings';
 import { createHttpAdapter } from './http-adapter';
+import { configureHttp } from './http-setup';
 
 async function bootstrap(): Promise<void> {
   // The adapter must be chosen before the app (and its ConfigModule) exists, so it is read here.
@@ -15,6 +16,7 @@ async function bootstrap(): Promise<void> {
   const settings = app
     .get<ConfigService<SampleConfig, true>>(ConfigService)
     .get('sample', { infer: true });
+  configureHttp(app, settings);
   if (settings.host === undefined) {
     await app.listen(settings.port);
   } else {

@@ -18,8 +18,18 @@ export interface SampleSettings {
   httpAdapter: HttpAdapterName;
   /** `DB_TYPE` (`sqlite` default, or `postgres`), with `SQLITE_PATH` or `DATABASE_URL`. */
   database: DatabaseSettings;
-  /** `COOKIE_SECURE`, default `true`. Plain-http experiments (curl) need `false`. */
+  /**
+   * `COOKIE_SECURE`, default `true`. Browsers accept Secure (and `__Host-`) cookies from
+   * `http://localhost`, so a front end on localhost works with the default; only curl over plain
+   * http needs `false`.
+   */
   cookieSecure: boolean;
+  /**
+   * `CORS_ORIGINS`: comma-separated origins of front ends on another origin (e.g.
+   * `http://localhost:5173`). Each is allowed by CORS (with credentials) and by the CSRF check.
+   * Unset: same-origin only.
+   */
+  corsOrigins: string[];
   /** `TOKEN_TTL`, default `1h`. */
   tokenTtl: Duration;
   /** `REFRESH_TOKEN_TTL`, default `7d`. */
@@ -82,6 +92,25 @@ function duration(env: SampleEnv, name: string, fallback: Duration): Duration {
   return /^\d+$/.test(value) ? Number(value) : (value as Duration);
 }
 
+function origins(env: SampleEnv, name: string): string[] {
+  const value = text(env, name);
+  if (value === undefined) return [];
+  return value.split(',').map((entry) => {
+    const origin = entry.trim().replace(/\/$/, '');
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    // Exactly scheme://host[:port]: a path or a wildcard here would silently never match.
+    if (url === undefined || !/^https?:$/.test(url.protocol) || url.origin !== origin) {
+      throw new SettingsError(name, `must list origins like http://localhost:5173 (got ${entry})`);
+    }
+    return origin;
+  });
+}
+
 function database(env: SampleEnv): DatabaseSettings {
   const type = (text(env, 'DB_TYPE') ?? 'sqlite').toLowerCase();
   if (type === 'sqlite') {
@@ -119,6 +148,7 @@ export function readSettings(env: SampleEnv): SampleSettings {
     httpAdapter: httpAdapter(env),
     database: database(env),
     cookieSecure: flag(env, 'COOKIE_SECURE', true),
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
     tokenTtl: duration(env, 'TOKEN_TTL', '1h'),
     refreshTokenTtl: duration(env, 'REFRESH_TOKEN_TTL', '7d'),
     autoRefresh: flag(env, 'AUTO_REFRESH', false),

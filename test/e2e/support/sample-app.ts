@@ -4,9 +4,11 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { DURIN_CLOCK, ManualClock } from '../../../lib';
 import { AppModule, AppModuleOptions } from '../../../sample-app/src/app.module';
-import { HttpAdapterName, SampleEnv } from '../../../sample-app/src/config/settings';
+import { ConfigService } from '@nestjs/config';
+import { HttpAdapterName, SampleConfig, SampleEnv } from '../../../sample-app/src/config/settings';
 import { ConnectionOptions } from '../../../sample-app/src/database/database.options';
 import { createHttpAdapter } from '../../../sample-app/src/http-adapter';
+import { configureHttp } from '../../../sample-app/src/http-setup';
 import { UsersService } from '../../../sample-app/src/users/users.service';
 import { createTestDatabase, type TestDatabase, type TestDbKind } from '../../support/databases';
 import { QueryCounter } from '../../support/query-counter';
@@ -77,6 +79,10 @@ export async function startSampleApp(options: SampleAppOptions): Promise<SampleA
   const app = moduleRef.createNestApplication(createHttpAdapter(options.adapter), {
     logger: false,
   });
+  configureHttp(
+    app,
+    app.get<ConfigService<SampleConfig, true>>(ConfigService).get('sample', { infer: true }),
+  );
   await app.init();
   if (options.adapter === 'fastify') {
     await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
