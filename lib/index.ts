@@ -76,6 +76,7 @@ export {
   UnknownClientError,
 } from './errors/token-errors';
 export { CsrfValidationError, SessionLimitExceededError } from './errors/security-errors';
+export { ApiKeyExistsError } from './api-keys/api-key-exists.error';
 export type { CsrfFailureReason } from './errors/security-errors';
 
 export type { Clock } from './interfaces/clock.interface';
