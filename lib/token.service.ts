@@ -96,6 +96,7 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
    * const key = await tokens.createApiKey(user); // key.accessToken is shown to the user once
    */
   async createApiKey(user: object): Promise<TokenSet<T>> {
+    // A bad user must be refused before the client row is created for it.
     this.userIdOf(user);
     const name = this.options.apiAccessClientName;
     const ttlMs = apiKeyAccessTtlMs(this.options, await ensureApiClient(this, name));
