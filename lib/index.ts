@@ -72,6 +72,7 @@ export {
 } from './errors/durin-http.exception';
 export type { AuthErrorCode, DurinErrorBody } from './errors/durin-http.exception';
 export {
+  ApiKeyExistsError,
   ClientAlreadyExistsError,
   InvalidClientError,
   InvalidTokenOptionsError,

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { apiKeyAccessTtlMs, assertNoLiveApiKey, ensureApiClient } from './api-keys/api-keys';
 import { DurinCacheService } from './cache/durin-cache.service';
 import { DURIN_CLOCK, DURIN_RESOLVED_OPTIONS } from './durin.constants';
 import { AbstractAuthToken, RevocationReason } from './entities/abstract-auth-token.entity';
@@ -86,10 +87,41 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
     return this.issue(user, 'cookie', opts);
   }
 
+  /**
+   * Issues the user's personal API key: a header token of the client `apiAccessClientName`
+   * (created on first use), living `apiAccessTokenTtl`, without a refresh token. A user has at
+   * most one live key, also under concurrent calls (see `api-keys.ts`): throws
+   * `ApiKeyExistsError`, writing nothing, while one is live.
+   *
+   * @example
+   * const key = await tokens.createApiKey(user); // key.accessToken is shown to the user once
+   */
+  async createApiKey(user: object): Promise<TokenSet<T>> {
+    // A bad user must be refused before the client row is created for it.
+    this.userIdOf(user);
+    const name = this.options.apiAccessClientName;
+    const ttlMs = apiKeyAccessTtlMs(this.options, await ensureApiClient(this, name));
+    return this.issue(
+      user,
+      'header',
+      {
+        client: name,
+        accessExpiresIn: ttlMs === null ? null : ttlMs / 1000,
+        refreshExpiresIn: null,
+      },
+      (manager, userId, now) => assertNoLiveApiKey(this.store, manager, userId, name, now),
+    );
+  }
+
+  /**
+   * `beforeInsert` runs in the issuing transaction under the user's lock and may refuse the
+   * token by throwing; nothing is written then.
+   */
   private async issue(
     user: object,
     authType: AuthType,
     opts: GenerateTokenOptions = {},
+    beforeInsert?: (manager: EntityManager, userId: unknown, now: number) => Promise<void>,
   ): Promise<TokenSet<T>> {
     // Every argument is checked before anything is written.
     if (opts === null || typeof opts !== 'object') {
@@ -141,7 +173,7 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
 
     const userId = this.userIdOf(user);
     const limit = this.sessionLimitFor(token);
-    if (this.options.enforceSingleLogin || limit !== null) {
+    if (this.options.enforceSingleLogin || limit !== null || beforeInsert !== undefined) {
       const single = this.options.enforceSingleLogin;
       // What the transaction ended, for the cache and the events (filled in inside it).
       let endedAll = 0;
@@ -153,6 +185,7 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
               // Logins of one user queue here, so "look at the live sessions, then insert" cannot
               // interleave with a concurrent login of the same user (REQ-SES-03).
               await lockUserSessions(this.store, manager, userId);
+              await beforeInsert?.(manager, userId, now);
               if (single) {
                 endedAll = await this.revokeUserTokens(userId, 'single_login', now, manager);
               } else if (limit !== null) {

@@ -68,3 +68,18 @@ export class TokenStoreUnavailableError extends DurinError {
     super('nestjs-durin: the token store is unavailable', { ...STORE_UNAVAILABLE_RESPONSE, cause });
   }
 }
+
+/**
+ * `TokenService.createApiKey` found a live personal API key of the user; nothing was written. A
+ * user has one key at a time: revoke it first (`DELETE <routes.path>/apiaccess`, or
+ * `tokenService.revokeUserSession(user, key.id)`). Answered 400 `api_key_exists`.
+ */
+export class ApiKeyExistsError extends DurinError {
+  constructor() {
+    super('nestjs-durin: the user has a live API key already', {
+      status: HttpStatus.BAD_REQUEST,
+      code: 'api_key_exists',
+      publicMessage: 'An API key exists already: delete it first.',
+    });
+  }
+}

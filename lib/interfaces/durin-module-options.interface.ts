@@ -120,6 +120,17 @@ export interface DurinModuleOptions extends DurinStaticOptions {
   apiAccessClientName?: string;
   /** Leave API keys out of the session list. Default `true`. */
   apiAccessExcludeFromSessions?: boolean;
+  /**
+   * Lifetime of a personal API key (`POST <routes.path>/apiaccess`,
+   * `TokenService.createApiKey`). Default `'90d'`; `null`: keys never expire. Keys have no
+   * refresh token. When this option is not given and the app created the `apiAccessClientName`
+   * client itself with a `tokenTtl`, that client's `tokenTtl` is used instead (so apps that gave
+   * keys their lifetime that way keep it); when given, this option wins over the client row.
+   *
+   * @example
+   * DurinModule.forRoot({ userEntity: User, routes: { path: 'auth' }, apiAccessTokenTtl: '30d' });
+   */
+  apiAccessTokenTtl?: Duration | null;
   /** How long the store may take to answer an authentication lookup before it counts as down. Default `'5s'`. */
   storeTimeout?: Duration;
   /**

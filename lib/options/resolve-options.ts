@@ -33,6 +33,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'postAutoRefreshHandler',
   'apiAccessClientName',
   'apiAccessExcludeFromSessions',
+  'apiAccessTokenTtl',
   'storeTimeout',
   'cache',
   ...SECURITY_OPTION_NAMES,
@@ -307,6 +308,16 @@ export function resolveDurinOptions(options: DurinModuleOptions): ResolvedDurinO
       `must be 1-16 lower-case letters or digits (got ${describe(tokenPrefix)})`,
     );
   }
+  const apiAccessTokenTtlMs = parseNullableDuration(
+    orDefault(options.apiAccessTokenTtl, '90d'),
+    'apiAccessTokenTtl',
+  );
+  if (apiAccessTokenTtlMs === 0) {
+    throw new DurinConfigurationError(
+      'apiAccessTokenTtl',
+      'must be greater than 0 (use null for keys that never expire)',
+    );
+  }
   const storeTimeoutMs = parseDuration(orDefault(options.storeTimeout, '5s'), 'storeTimeout');
   if (storeTimeoutMs === 0) {
     throw new DurinConfigurationError('storeTimeout', 'must be greater than 0');
@@ -361,6 +372,8 @@ export function resolveDurinOptions(options: DurinModuleOptions): ResolvedDurinO
       'apiAccessExcludeFromSessions',
       true,
     ),
+    apiAccessTokenTtlMs,
+    apiAccessTokenTtlConfigured: options.apiAccessTokenTtl !== undefined,
     storeTimeoutMs,
     cache: resolveCacheOptions(options.cache),
     ...resolveSecurityOptions(options, cookie),

@@ -42,6 +42,13 @@ export interface ResolvedDurinOptions extends ResolvedSecurityOptions {
   postAutoRefreshHandler: PostAuthHandler | undefined;
   apiAccessClientName: string;
   apiAccessExcludeFromSessions: boolean;
+  /** Lifetime of a personal API key; `null`: keys never expire. */
+  apiAccessTokenTtlMs: number | null;
+  /**
+   * Whether `apiAccessTokenTtl` was given: only then does it beat the `tokenTtl` of an
+   * `apiAccessClientName` client row the app created itself (see `apiKeyAccessTtlMs`).
+   */
+  apiAccessTokenTtlConfigured: boolean;
   storeTimeoutMs: number;
   /** `false` when the token cache is off. */
   cache: ResolvedCacheOptions | false;

@@ -24,7 +24,6 @@ import { DURIN_RESOLVED_OPTIONS } from '../durin.constants';
 import { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
 import { DurinHttpException, DurinUnauthorizedException } from '../errors/durin-http.exception';
 import { CsrfValidationError } from '../errors/security-errors';
-import { ClientAlreadyExistsError } from '../errors/token-errors';
 import { DurinRequest, readCookieHeader } from '../http/durin-request';
 import { getRequestCredential } from '../http/request-credential';
 import { SessionInfo } from '../interfaces/token-set.interface';
@@ -63,8 +62,8 @@ function apiKeyNotFound(): DurinHttpException {
  * | `POST logoutall` | token | 204, ends every session of the user (+ clears cookie) | 401 |
  * | `GET sessions` | token | 200 list, no secrets | 401 |
  * | `DELETE sessions/:id` | token | 204 | 400 current session (use logout), 404 unknown/foreign/malformed id |
- * | `GET apiaccess` | token | 200 API key metadata | 404 none |
- * | `POST apiaccess` | token | 201 the key, shown once | 400 one exists already |
+ * | `GET apiaccess` | token | 200 API key metadata (`expiresAt`: `apiAccessTokenTtl`) | 404 none |
+ * | `POST apiaccess` | token | 201 the key, shown once | 400 `api_key_exists`: one is live (one per user, also under races) |
  * | `DELETE apiaccess` | token | 204 | 404 none |
  *
  * Sent with the auth cookie, every POST and DELETE here (`refresh` included) must pass the CSRF
@@ -216,32 +215,20 @@ export class DurinRoutesController {
   }
 
   /**
-   * Creates the personal API key: a header token under the client `apiAccessClientName`, without a
-   * refresh token (a key is one long-lived credential, not a session to rotate). The client is
-   * created with the module's default lifetimes on first use; create it yourself
-   * (`tokenService.createClient({ name: 'api', tokenTtl: '90d' })`) to give keys their own.
+   * Creates the personal API key through `TokenService.createApiKey`: a header token under the
+   * client `apiAccessClientName`, living `apiAccessTokenTtl`, without a refresh token (a key is
+   * one long-lived credential, not a session to rotate). One live key per user, also when
+   * requests race: the losers get 400 `api_key_exists`.
    */
   @UseGuards(AuthGuard)
   @Post('apiaccess')
   @HttpCode(HttpStatus.CREATED)
-  @Header('Cache-Control', 'no-store')
   async createApiKey(@AuthToken() token: AbstractAuthToken): Promise<DurinApiKeyCreatedResponse> {
-    if ((await this.findApiKey(token)) !== undefined) {
-      throw new DurinHttpException(
-        HttpStatus.BAD_REQUEST,
-        'api_key_exists',
-        'An API key exists already: delete it first.',
-      );
-    }
-    const clientName = this.options.apiAccessClientName;
-    await this.ensureClient(clientName);
-    const tokens = await this.tokens.generateHeaderToken(token.user, {
-      client: clientName,
-      refreshExpiresIn: null,
-    });
+    // A live key already: ApiKeyExistsError, answered 400 `api_key_exists` by itself.
+    const tokens = await this.tokens.createApiKey(token.user);
     return {
       id: tokens.token.id,
-      client: clientName,
+      client: this.options.apiAccessClientName,
       createdAt: tokens.token.createdAt,
       lastUsedAt: tokens.token.lastUsedAt,
       expiresAt: tokens.accessTokenExpiresAt,
@@ -277,16 +264,6 @@ export class DurinRoutesController {
       lastUsedAt: key.lastUsedAt,
       expiresAt: key.expiresAt,
     };
-  }
-
-  private async ensureClient(name: string): Promise<void> {
-    if ((await this.tokens.getClient(name)) !== null) return;
-    try {
-      await this.tokens.createClient({ name });
-    } catch (error) {
-      // A concurrent first request created it: that is all we wanted.
-      if (!(error instanceof ClientAlreadyExistsError)) throw error;
-    }
   }
 
   /**

@@ -224,6 +224,8 @@ describe.each(DB_KINDS)('DurinModule configuration (%s)', (kind: TestDbKind) => 
         'refreshTokenTtl',
       ],
       ['a short pepper', { pepper: 'short' }, 'pepper'],
+      ['an API-key lifetime of zero', { apiAccessTokenTtl: 0 }, 'apiAccessTokenTtl'],
+      ['an API-key lifetime in words', { apiAccessTokenTtl: '90 days' }, 'apiAccessTokenTtl'],
       ['an unknown option', { tokenTTL: '1h' }, 'tokenTTL'],
       ['a bad token prefix', { tokenPrefix: 'My-App' }, 'tokenPrefix'],
       ['userIdField that is not the primary key', { userIdField: 'email' }, 'userIdField'],

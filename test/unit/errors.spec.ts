@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import {
+  ApiKeyExistsError,
   ClientAlreadyExistsError,
   CsrfValidationError,
   DurinConfigurationError,
@@ -45,6 +46,7 @@ const CASES: Array<[string, DurinError, number, string, string]> = [
     'Conflict',
     'client_exists',
   ],
+  ['ApiKeyExistsError', new ApiKeyExistsError(), 400, 'Bad Request', 'api_key_exists'],
   [
     'SessionLimitExceededError',
     new SessionLimitExceededError(3),

@@ -73,6 +73,8 @@ describe('resolveDurinOptions', () => {
       peppers: [],
       postAuthHandler: undefined,
       postAutoRefreshHandler: undefined,
+      apiAccessTokenTtlMs: 90 * DAY,
+      apiAccessTokenTtlConfigured: false,
       storeTimeoutMs: 5 * SECOND,
     });
     expect(resolved.cookie).toEqual({
@@ -110,6 +112,23 @@ describe('resolveDurinOptions', () => {
       tokenTtlMs: null,
       refreshTokenTtlMs: null,
     });
+  });
+
+  it('takes apiAccessTokenTtl as a duration or null, and remembers that it was given', () => {
+    expect(resolve({ apiAccessTokenTtl: '30d' })).toMatchObject({
+      apiAccessTokenTtlMs: 30 * DAY,
+      apiAccessTokenTtlConfigured: true,
+    });
+    expect(resolve({ apiAccessTokenTtl: 3600 })).toMatchObject({
+      apiAccessTokenTtlMs: HOUR,
+      apiAccessTokenTtlConfigured: true,
+    });
+    expect(resolve({ apiAccessTokenTtl: null })).toMatchObject({
+      apiAccessTokenTtlMs: null,
+      apiAccessTokenTtlConfigured: true,
+    });
+    // Independent of tokenTtl: keys are not sessions.
+    expect(resolve({ tokenTtl: '15m', refreshTokenTtl: null }).apiAccessTokenTtlMs).toBe(90 * DAY);
   });
 
   it('keeps the given values and does not share arrays with the caller', () => {
@@ -294,6 +313,21 @@ describe('resolveDurinOptions', () => {
         { apiAccessExcludeFromSessions: 'no' },
         'apiAccessExcludeFromSessions',
         /true or false/,
+      ],
+      [
+        'apiAccessTokenTtl with words',
+        { apiAccessTokenTtl: '90 days' },
+        'apiAccessTokenTtl',
+        /'30s', '15m'/,
+      ],
+      ['apiAccessTokenTtl zero', { apiAccessTokenTtl: 0 }, 'apiAccessTokenTtl', /null for keys/],
+      ['apiAccessTokenTtl negative', { apiAccessTokenTtl: -1 }, 'apiAccessTokenTtl', />= 0/],
+      ['apiAccessTokenTtl fractional', { apiAccessTokenTtl: 1.5 }, 'apiAccessTokenTtl', />= 0/],
+      [
+        'apiAccessTokenTtl as a Date',
+        { apiAccessTokenTtl: new Date() },
+        'apiAccessTokenTtl',
+        /object/,
       ],
       ['storeTimeout zero', { storeTimeout: 0 }, 'storeTimeout', /greater than 0/],
     ];
