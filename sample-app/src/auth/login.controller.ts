@@ -8,8 +8,10 @@ import {
   Ip,
   Post,
   Res,
+  UseGuards,
+  UseInterceptors,
 } from '@nestjs/common';
-import { AuthCookieService, Public } from '../../../lib';
+import { AuthCookieService, DurinErrorsInterceptor, OriginGuard, Public } from '../../../lib';
 import { LoginDto } from './login.dto';
 import { LoginService } from './login.service';
 
@@ -18,6 +20,8 @@ import { LoginService } from './login.service';
  * refresh, renew, logout, sessions — comes from nestjs-durin's ready-made routes under `/auth`.
  */
 @Public()
+// Retry-After on a 503, no-store on every answer, store failures logged: as the ready-made routes.
+@UseInterceptors(DurinErrorsInterceptor)
 @Controller('auth')
 export class LoginController {
   constructor(
@@ -55,6 +59,8 @@ export class LoginController {
    * unsafe cookie-authenticated requests must send back in `X-CSRF-Token`.
    */
   @Post('login/cookie')
+  // A cross-site form must not log the browser into someone else's account (login CSRF).
+  @UseGuards(OriginGuard)
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
   async loginWithCookie(

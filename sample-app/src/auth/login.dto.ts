@@ -1,10 +1,17 @@
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+
+/**
+ * No control characters: a NUL would reach PostgreSQL as a driver error (a 503 for what is bad
+ * input), and no username or client name of ours contains one.
+ */
+const PRINTABLE = /^[^\p{Cc}]*$/u;
 
 /** Body of `POST /auth/login` and `POST /auth/login/cookie`. */
 export class LoginDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(150)
+  @Matches(PRINTABLE, { message: 'username must not contain control characters' })
   username!: string;
 
   @IsString()
@@ -17,5 +24,6 @@ export class LoginDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(64)
+  @Matches(PRINTABLE, { message: 'client must not contain control characters' })
   client!: string;
 }

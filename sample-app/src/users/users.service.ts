@@ -4,7 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
 import { compare, hash } from 'bcryptjs';
 import { Repository } from 'typeorm';
-import { TokenService } from '../../../lib';
+import { TokenService, TokenStoreUnavailableError } from '../../../lib';
 import { SampleConfig } from '../config/settings';
 import { User } from './user.entity';
 
@@ -63,11 +63,17 @@ export class UsersService {
    * bcrypt comparison, so response times do not reveal which usernames exist.
    */
   async verifyCredentials(username: string, password: string): Promise<User | null> {
-    const found = await this.users
-      .createQueryBuilder('user')
-      .addSelect('user.passwordHash')
-      .where('user.username = :username', { username })
-      .getOne();
+    let found: User | null;
+    try {
+      found = await this.users
+        .createQueryBuilder('user')
+        .addSelect('user.passwordHash')
+        .where('user.username = :username', { username })
+        .getOne();
+    } catch (error) {
+      // The users live in the store the tokens do: its outage is a 503 to retry, never a 500.
+      throw new TokenStoreUnavailableError(error);
+    }
     this.dummyHash ??= hash(randomBytes(16).toString('hex'), this.rounds);
     const matches = await compare(password, found?.passwordHash ?? (await this.dummyHash));
     if (!found || !matches || !found.isActive) {
