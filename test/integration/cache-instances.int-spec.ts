@@ -10,7 +10,7 @@ import {
 } from '../../lib';
 import { TcpProxy } from '../support/tcp-proxy';
 import { DurinTestApp, START, startDurinApp } from './support/durin-test-app';
-import { startRedisServer, TestRedisServer } from './support/redis-server';
+import { describeRedis, startRedisServer, TestRedisServer } from './support/redis-server';
 import { User } from './support/user.entity';
 
 /**
@@ -175,11 +175,10 @@ describe('cache invalidation across instances over PostgreSQL LISTEN/NOTIFY (the
   });
 });
 
-describe('cache invalidation across instances over Redis pub/sub', () => {
+describeRedis('cache invalidation across instances over Redis pub/sub', () => {
   let redis: TestRedisServer;
 
   beforeAll(async () => {
-    // Fails (does not skip) when /usr/bin/redis-server is missing: CI installs it.
     redis = await startRedisServer();
   });
   afterAll(() => redis?.stop());

