@@ -213,8 +213,11 @@ function resolveCsrf(value: unknown, cookie: ResolvedCookieOptions): ResolvedCsr
       "a '__Host-' cookie needs the auth cookie to be secure, on path '/' and without a domain",
     );
   }
-  if (cookieName === cookie.name) {
-    throw new DurinConfigurationError('csrf.cookieName', 'must differ from the auth cookie name');
+  if (cookieName === cookie.name || cookieName === cookie.refreshName) {
+    throw new DurinConfigurationError(
+      'csrf.cookieName',
+      'must differ from the auth and refresh cookie names',
+    );
   }
   return {
     allowedOrigins,

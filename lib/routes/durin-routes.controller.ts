@@ -27,7 +27,7 @@ import { CsrfValidationError } from '../errors/security-errors';
 import { ClientAlreadyExistsError } from '../errors/token-errors';
 import { DurinRequest, readCookieHeader } from '../http/durin-request';
 import { getRequestCredential } from '../http/request-credential';
-import { SessionInfo } from '../interfaces/token-set.interface';
+import { RefreshTokenOptions, SessionInfo } from '../interfaces/token-set.interface';
 import { ResolvedDurinOptions } from '../options/resolved-options';
 import { TokenService } from '../token.service';
 import { DurinRoutesErrorsInterceptor } from './durin-routes-errors.interceptor';
@@ -38,7 +38,13 @@ import {
   DurinSessionResponse,
   DurinTokenPairResponse,
 } from './durin-routes.responses';
-import { parseRefreshTokenBody } from './refresh-token.dto';
+import { parseRefreshTokenBody, RefreshTokenDto } from './refresh-token.dto';
+
+/** The refresh token of a `POST refresh` and how TokenService must check it. */
+interface PresentedRefresh {
+  refreshToken: string;
+  options: RefreshTokenOptions;
+}
 
 /** Session ids are random UUIDs; anything else cannot exist and is a 404 without a query. */
 const SESSION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -57,7 +63,7 @@ function apiKeyNotFound(): DurinHttpException {
  *
  * | route | auth | success | failures |
  * | --- | --- | --- | --- |
- * | `POST refresh` `{ refreshToken }` | none | 200 new pair (cookie tokens: + cookies, `csrfToken`) | 400 body, 401 bad/expired/reused |
+ * | `POST refresh` `{ refreshToken }`, or no body with the refresh cookie | none | 200 new pair (cookie sessions: in the cookies; body has expiries + `csrfToken`) | 400 body, or no token at all; 401 bad/expired/reused |
  * | `POST renew` | token | 200 `{ expiresAt }` (+ cookie) | 401 |
  * | `POST logout` | token | 204, ends this session (+ clears cookie) | 401 |
  * | `POST logoutall` | token | 204, ends every session of the user (+ clears cookie) | 401 |
@@ -68,7 +74,8 @@ function apiKeyNotFound(): DurinHttpException {
  * | `DELETE apiaccess` | token | 204 | 404 none |
  *
  * Sent with the auth cookie, every POST and DELETE here (`refresh` included) must pass the CSRF
- * defence (`csrf` option), else 403 `csrf_failed` with nothing changed.
+ * defence (`csrf` option), else 403 `csrf_failed` with nothing changed. A refresh with the refresh
+ * cookie needs the auth cookie and its CSRF token too, and both cookies must be of one session.
  *
  * A failing database is a 503 with `Retry-After` everywhere. The protected routes carry the
  * {@link AuthGuard} themselves, so they work with or without a global guard.
@@ -81,7 +88,12 @@ export class DurinRoutesController {
     @Inject(DURIN_RESOLVED_OPTIONS) protected readonly options: ResolvedDurinOptions,
   ) {}
 
-  /** Rotation: the refresh token is spent and a new pair returned. */
+  /**
+   * Rotation: the refresh token is spent and a new pair returned. A header session sends
+   * `{ refreshToken }` and gets the new pair in the body. A cookie session sends no body (or `{}`):
+   * the refresh token comes from the refresh cookie, and the new tokens go into the cookies only;
+   * the body holds the expiries and the new `csrfToken`.
+   */
   @Public()
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
@@ -92,14 +104,14 @@ export class DurinRoutesController {
     @Req() request: DurinRequest & { body?: unknown },
     @Res({ passthrough: true }) response: object,
   ): Promise<DurinTokenPairResponse> {
-    this.assertCsrfOfCookie(request);
     const body = parseRefreshTokenBody(request.body);
-    const tokens = await this.tokens.refreshToken(body.refreshToken);
+    const presented =
+      body === undefined ? this.refreshFromCookie(request) : this.refreshFromBody(request, body);
+    const tokens = await this.tokens.refreshToken(presented.refreshToken, presented.options);
     if (tokens === null) {
       throw new DurinUnauthorizedException('token_invalid', 'Invalid or expired refresh token.');
     }
-    const pair: DurinTokenPairResponse = {
-      refreshToken: tokens.refreshToken,
+    const expiries = {
       accessTokenExpiresAt: tokens.accessTokenExpiresAt,
       refreshTokenExpiresAt: tokens.refreshTokenExpiresAt,
     };
@@ -107,9 +119,9 @@ export class DurinRoutesController {
       // Rotation changes the CSRF token (it is bound to the access token). It is in the body too:
       // a front end on another origin (`csrf.allowedOrigins`) cannot read our CSRF cookie.
       const csrfToken = this.authCookies.setAuthCookie(response, tokens);
-      return csrfToken === undefined ? pair : { ...pair, csrfToken };
+      return csrfToken === undefined ? expiries : { ...expiries, csrfToken };
     }
-    return { accessToken: tokens.accessToken, ...pair };
+    return { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, ...expiries };
   }
 
   /** durin's "refresh": the current token lives its full lifetime from now (capped). */
@@ -134,6 +146,8 @@ export class DurinRoutesController {
       this.authCookies.setAuthCookie(response, {
         accessToken: credential.rawToken,
         accessTokenExpiresAt: expiresAt,
+        // Renewed with the access token: the cookie must keep living until then (setAuthCookie).
+        refreshTokenExpiresAt: token.refreshExpiresAt,
       });
     }
     return { expiresAt };
@@ -290,20 +304,58 @@ export class DurinRoutesController {
   }
 
   /**
-   * `refresh` is public (the refresh token in the body is the credential), but a request that
-   * carries the auth cookie is a cookie session's and gets the CSRF check of the guard
-   * (REQ-CSRF-03): a cross-site POST must not rotate anything. A cookie we cannot read (repeated,
-   * malformed) cannot prove anything either.
+   * A refresh token in the body is a header session's (under `enableAuthRestriction` a cookie
+   * session's is refused: it would skip the pair binding below, and a cross-site form could post
+   * one to plant another session's cookies). A request that also carries the auth cookie still
+   * gets the guard's CSRF check (REQ-CSRF-03): a cross-site POST must not rotate anything.
    */
-  private assertCsrfOfCookie(request: DurinRequest): void {
-    if (this.options.csrf === false) return;
-    const cookie = extractCookieToken(readCookieHeader(request), this.options.authCookieNames);
-    if (cookie.kind === 'malformed') {
-      throw new CsrfValidationError('token_mismatch');
+  private refreshFromBody(request: DurinRequest, body: RefreshTokenDto): PresentedRefresh {
+    if (this.options.csrf !== false) {
+      const cookie = extractCookieToken(readCookieHeader(request), this.options.authCookieNames);
+      // A cookie we cannot read (repeated, malformed) cannot prove anything.
+      if (cookie.kind === 'malformed') {
+        throw new CsrfValidationError('token_mismatch');
+      }
+      if (cookie.kind === 'token') {
+        assertCsrf(request, this.options.csrf, cookie.token);
+      }
     }
-    if (cookie.kind === 'token') {
-      assertCsrf(request, this.options.csrf, cookie.token);
+    return { refreshToken: body.refreshToken, options: { authType: 'header' } };
+  }
+
+  /**
+   * A cookie session's refresh: the refresh token from the refresh cookie. The cookie rides along
+   * on cross-site requests, so with the CSRF defence on the request must also carry the auth
+   * cookie, pass the CSRF check of that access token, and the refresh token must belong to the
+   * same session (checked by TokenService before it writes anything): a refresh cookie planted by a
+   * sibling subdomain then cannot swap the browser into the planter's session.
+   */
+  private refreshFromCookie(request: DurinRequest): PresentedRefresh {
+    const cookies = readCookieHeader(request);
+    const refresh = extractCookieToken(cookies, [this.options.cookie.refreshName]);
+    if (refresh.kind === 'malformed') {
+      throw new DurinUnauthorizedException('token_invalid', 'Invalid or expired refresh token.');
     }
+    if (refresh.kind === 'none') {
+      // Nothing to act on; a browser whose refresh cookie expired lost the auth cookie with it.
+      throw new DurinHttpException(
+        HttpStatus.BAD_REQUEST,
+        'invalid_request',
+        'No refresh token: send { "refreshToken": string }, or the refresh cookie.',
+      );
+    }
+    if (this.options.csrf === false) {
+      return { refreshToken: refresh.token, options: { authType: 'cookie' } };
+    }
+    const access = extractCookieToken(cookies, this.options.authCookieNames);
+    if (access.kind !== 'token') {
+      throw new CsrfValidationError(access.kind === 'none' ? 'token_missing' : 'token_mismatch');
+    }
+    assertCsrf(request, this.options.csrf, access.token);
+    return {
+      refreshToken: refresh.token,
+      options: { authType: 'cookie', accessToken: access.token },
+    };
   }
 
   /** The browser holds a cookie for cookie tokens; it must go with the session (REQ-CK-02). */

@@ -4,7 +4,7 @@ import { IsNotEmpty, IsString, MaxLength, ValidationError, validateSync } from '
 import { MAX_TOKEN_LENGTH } from '../credentials/credential-result';
 import { DurinHttpException } from '../errors/durin-http.exception';
 
-/** Body of `POST <path>/refresh`. */
+/** Body of `POST <path>/refresh` for header sessions (cookie sessions send no body, or `{}`). */
 export class RefreshTokenDto {
   /** The refresh token handed out at login or by the previous refresh. */
   @IsString()
@@ -14,7 +14,8 @@ export class RefreshTokenDto {
   refreshToken!: string;
 }
 
-const BODY_SHAPE = 'The body must be { "refreshToken": string }.';
+const BODY_SHAPE =
+  'The body must be { "refreshToken": string }, or empty to use the refresh cookie.';
 
 function constraintsOf(errors: ValidationError[]): string[] {
   return errors.flatMap((error) => [
@@ -33,16 +34,21 @@ function invalidRequest(message: string): DurinHttpException {
  * format, strip the unknown fields refused here, or turn `123` into `"123"`, so the route reads
  * the body past every pipe and decides alone. Unknown fields are refused rather than dropped (a
  * typo such as `refresh_token` should say so); every failure is a 400 `invalid_request` in the
- * library's error body.
+ * library's error body. No body at all, or `{}`, is `undefined`: a cookie session's refresh token
+ * is in the refresh cookie, and a browser's POST without a body is how it asks.
  *
  * @throws DurinHttpException 400 `invalid_request`
  */
-export function parseRefreshTokenBody(body: unknown): RefreshTokenDto {
-  // No body, a JSON array or scalar, a text/plain string: nothing class-validator should see
+export function parseRefreshTokenBody(body: unknown): RefreshTokenDto | undefined {
+  // Express leaves `body` undefined without a Content-Type, Fastify without a payload; a JSON
+  // `{}` is the same request from a client that always sends one.
+  if (body === undefined) return undefined;
+  // A JSON array or scalar, `null`, a text/plain string: nothing class-validator should see
   // (plainToInstance would map an array element-wise).
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalidRequest(BODY_SHAPE);
   }
+  if (Object.keys(body).length === 0) return undefined;
   // class-transformer skips `__proto__` and `constructor`, so a hostile key cannot reach the
   // instance's prototype (unlike Object.assign).
   const dto = plainToInstance(RefreshTokenDto, body);

@@ -28,6 +28,12 @@ describe('parseRefreshTokenBody', () => {
 
   it.each<[string, unknown]>([
     ['no body', undefined],
+    ['an empty object', {}],
+  ])('%s: no token, for the refresh cookie to provide', (_name, body) => {
+    expect(parseRefreshTokenBody(body)).toBeUndefined();
+  });
+
+  it.each<[string, unknown]>([
     ['null', null],
     ['a string (text/plain)', TOKEN],
     ['a number', 42],
@@ -36,16 +42,16 @@ describe('parseRefreshTokenBody', () => {
     expect(refusal(body)).toEqual({
       status: 400,
       code: 'invalid_request',
-      message: 'The body must be { "refreshToken": string }.',
+      message: 'The body must be { "refreshToken": string }, or empty to use the refresh cookie.',
     });
   });
 
   it.each<[string, unknown, RegExp]>([
-    ['an empty object', {}, /refreshToken must be a string/],
     ['a number', { refreshToken: 123 }, /refreshToken must be a string/],
     ['an empty string', { refreshToken: '' }, /refreshToken should not be empty/],
     ['256 characters', { refreshToken: 'a'.repeat(256) }, /shorter than or equal to 255/],
     ['an unknown field', { refreshToken: TOKEN, isAdmin: true }, /property isAdmin should not/],
+    ['an unknown field alone', { isAdmin: true }, /property isAdmin should not/],
     ['snake case', { refresh_token: TOKEN }, /property refresh_token should not exist/],
   ])('400 invalid_request naming the rule for %s', (_name, body, message) => {
     expect(refusal(body)).toEqual({
