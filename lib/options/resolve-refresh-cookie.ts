@@ -97,3 +97,14 @@ export function resolveRefreshCookie(
   }
   return { refreshName, refreshPath };
 }
+
+/**
+ * Whether a request to `url` would carry a cookie scoped to `refreshPath` (RFC 6265 §5.1.4 path
+ * match). `false` on the refresh route means the cookie can never arrive there: a global prefix or
+ * URI versioning the module could not see when it resolved the default path.
+ */
+export function isUnderRefreshPath(url: string, refreshPath: string): boolean {
+  const path = url.split(/[?#]/, 1)[0];
+  if (refreshPath === '/' || path === refreshPath) return true;
+  return path.startsWith(refreshPath.endsWith('/') ? refreshPath : `${refreshPath}/`);
+}

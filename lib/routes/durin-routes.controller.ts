@@ -6,6 +6,7 @@ import {
   HttpCode,
   HttpStatus,
   Inject,
+  Logger,
   Param,
   Post,
   Req,
@@ -16,18 +17,16 @@ import {
 } from '@nestjs/common';
 import { AuthGuard } from '../auth.guard';
 import { AuthCookieService } from '../cookies/auth-cookie.service';
-import { extractCookieToken } from '../credentials/extract-cookie-token';
-import { assertCsrf } from '../csrf/csrf';
 import { AuthToken } from '../decorators/auth-token.decorator';
 import { Public } from '../decorators/public.decorator';
 import { DURIN_RESOLVED_OPTIONS } from '../durin.constants';
 import { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
 import { DurinHttpException, DurinUnauthorizedException } from '../errors/durin-http.exception';
-import { CsrfValidationError } from '../errors/security-errors';
 import { ClientAlreadyExistsError } from '../errors/token-errors';
-import { DurinRequest, readCookieHeader } from '../http/durin-request';
+import { DurinRequest } from '../http/durin-request';
 import { getRequestCredential } from '../http/request-credential';
-import { RefreshTokenOptions, SessionInfo } from '../interfaces/token-set.interface';
+import { SessionInfo } from '../interfaces/token-set.interface';
+import { isUnderRefreshPath } from '../options/resolve-refresh-cookie';
 import { ResolvedDurinOptions } from '../options/resolved-options';
 import { TokenService } from '../token.service';
 import { DurinRoutesErrorsInterceptor } from './durin-routes-errors.interceptor';
@@ -38,13 +37,8 @@ import {
   DurinSessionResponse,
   DurinTokenPairResponse,
 } from './durin-routes.responses';
-import { parseRefreshTokenBody, RefreshTokenDto } from './refresh-token.dto';
-
-/** The refresh token of a `POST refresh` and how TokenService must check it. */
-interface PresentedRefresh {
-  refreshToken: string;
-  options: RefreshTokenOptions;
-}
+import { parseRefreshTokenBody } from './refresh-token.dto';
+import { presentedRefresh } from './presented-refresh';
 
 /** Session ids are random UUIDs; anything else cannot exist and is a 404 without a query. */
 const SESSION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -82,6 +76,8 @@ function apiKeyNotFound(): DurinHttpException {
  */
 @UseInterceptors(DurinRoutesErrorsInterceptor)
 export class DurinRoutesController {
+  private refreshPathChecked = false;
+
   constructor(
     protected readonly tokens: TokenService,
     protected readonly authCookies: AuthCookieService,
@@ -105,8 +101,8 @@ export class DurinRoutesController {
     @Res({ passthrough: true }) response: object,
   ): Promise<DurinTokenPairResponse> {
     const body = parseRefreshTokenBody(request.body);
-    const presented =
-      body === undefined ? this.refreshFromCookie(request) : this.refreshFromBody(request, body);
+    if (body === undefined) this.checkRefreshPath(request);
+    const presented = presentedRefresh(request, body, this.options);
     const tokens = await this.tokens.refreshToken(presented.refreshToken, presented.options);
     if (tokens === null) {
       throw new DurinUnauthorizedException('token_invalid', 'Invalid or expired refresh token.');
@@ -303,59 +299,19 @@ export class DurinRoutesController {
     }
   }
 
-  /**
-   * A refresh token in the body is a header session's (under `enableAuthRestriction` a cookie
-   * session's is refused: it would skip the pair binding below, and a cross-site form could post
-   * one to plant another session's cookies). A request that also carries the auth cookie still
-   * gets the guard's CSRF check (REQ-CSRF-03): a cross-site POST must not rotate anything.
-   */
-  private refreshFromBody(request: DurinRequest, body: RefreshTokenDto): PresentedRefresh {
-    if (this.options.csrf !== false) {
-      const cookie = extractCookieToken(readCookieHeader(request), this.options.authCookieNames);
-      // A cookie we cannot read (repeated, malformed) cannot prove anything.
-      if (cookie.kind === 'malformed') {
-        throw new CsrfValidationError('token_mismatch');
-      }
-      if (cookie.kind === 'token') {
-        assertCsrf(request, this.options.csrf, cookie.token);
-      }
-    }
-    return { refreshToken: body.refreshToken, options: { authType: 'header' } };
-  }
-
-  /**
-   * A cookie session's refresh: the refresh token from the refresh cookie. The cookie rides along
-   * on cross-site requests, so with the CSRF defence on the request must also carry the auth
-   * cookie, pass the CSRF check of that access token, and the refresh token must belong to the
-   * same session (checked by TokenService before it writes anything): a refresh cookie planted by a
-   * sibling subdomain then cannot swap the browser into the planter's session.
-   */
-  private refreshFromCookie(request: DurinRequest): PresentedRefresh {
-    const cookies = readCookieHeader(request);
-    const refresh = extractCookieToken(cookies, [this.options.cookie.refreshName]);
-    if (refresh.kind === 'malformed') {
-      throw new DurinUnauthorizedException('token_invalid', 'Invalid or expired refresh token.');
-    }
-    if (refresh.kind === 'none') {
-      // Nothing to act on; a browser whose refresh cookie expired lost the auth cookie with it.
-      throw new DurinHttpException(
-        HttpStatus.BAD_REQUEST,
-        'invalid_request',
-        'No refresh token: send { "refreshToken": string }, or the refresh cookie.',
+  /** Says once, in the log, why no browser will ever send the refresh cookie here. */
+  private checkRefreshPath(request: DurinRequest & { originalUrl?: unknown; url?: unknown }): void {
+    if (this.refreshPathChecked) return;
+    this.refreshPathChecked = true;
+    // Express rewrites `url` under a mounted router; `originalUrl` is what the browser asked for.
+    const url = request.originalUrl ?? request.url;
+    const { refreshPath } = this.options.cookie;
+    if (typeof url === 'string' && !isUnderRefreshPath(url, refreshPath)) {
+      new Logger('DurinModule').warn(
+        `The refresh route answered ${url.split('?')[0]}, but the refresh cookie is scoped to ` +
+          `${refreshPath}: browsers will not send it. Set cookie.refreshPath to the route's full path.`,
       );
     }
-    if (this.options.csrf === false) {
-      return { refreshToken: refresh.token, options: { authType: 'cookie' } };
-    }
-    const access = extractCookieToken(cookies, this.options.authCookieNames);
-    if (access.kind !== 'token') {
-      throw new CsrfValidationError(access.kind === 'none' ? 'token_missing' : 'token_mismatch');
-    }
-    assertCsrf(request, this.options.csrf, access.token);
-    return {
-      refreshToken: refresh.token,
-      options: { authType: 'cookie', accessToken: access.token },
-    };
   }
 
   /** The browser holds a cookie for cookie tokens; it must go with the session (REQ-CK-02). */

@@ -304,3 +304,69 @@ describe.each(['express', 'fastify'] as const)(
     });
   },
 );
+
+describe.each(['express', 'fastify'] as const)(
+  'the refresh cookie under a global prefix (%s)',
+  (adapter) => {
+    let db: TestDatabase;
+    const running: CookieSessionApp[] = [];
+    beforeEach(async () => {
+      db = await createTestDatabase('sqlite');
+    });
+    afterEach(async () => {
+      await Promise.all(running.splice(0).map((app) => app.close()));
+      await db.drop();
+    });
+
+    async function loginAndRefresh(app: CookieSessionApp): Promise<request.Response> {
+      const user = await app.users.save({ email: `prefix-${Date.now()}@example.com` });
+      const login = await request(app.http).post('/api/login/cookie').send({ userId: user.id });
+      const jar = new CookieJar().store(login);
+      const path = '/api/auth/refresh';
+      return request(app.http)
+        .post(path)
+        .set('Cookie', jar.header(path))
+        .set('X-CSRF-Token', (login.body as { csrfToken: string }).csrfToken);
+    }
+
+    it('works once cookie.refreshPath names the full path', async () => {
+      const app = await startCookieSessionApp(
+        adapter,
+        db,
+        new ManualClock(START),
+        { cookie: { refreshPath: '/api/auth/refresh' } },
+        { globalPrefix: 'api' },
+      );
+      running.push(app);
+      const res = await loginAndRefresh(app);
+      expect(res.status).toBe(200);
+      expect(setCookies(res)[2]).toMatch(/; Path=\/api\/auth\/refresh; /);
+    });
+
+    it('says in the log, once, why the default path cannot work there', async () => {
+      const warnings: string[] = [];
+      const logger = {
+        log: () => undefined,
+        error: () => undefined,
+        warn: (message: unknown) => void warnings.push(String(message)),
+      };
+      const app = await startCookieSessionApp(
+        adapter,
+        db,
+        new ManualClock(START),
+        {},
+        { globalPrefix: 'api', logger },
+      );
+      running.push(app);
+      // The browser keeps the cookie for /auth/refresh, so the prefixed route never receives it.
+      const res = await loginAndRefresh(app);
+      expect(res.status).toBe(400);
+      await request(app.http).post('/api/auth/refresh');
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          /answered \/api\/auth\/refresh, but the refresh cookie is scoped to \/auth\/refresh.*cookie\.refreshPath/,
+        ),
+      ]);
+    });
+  },
+);

@@ -4,6 +4,7 @@ import { AuthTokenEntity } from '../../lib/entities/auth-token.entity';
 import { DurinConfigurationError } from '../../lib/errors/durin-configuration.error';
 import { DurinModuleOptions } from '../../lib/interfaces/durin-module-options.interface';
 import { resolveDurinOptions } from '../../lib/options/resolve-options';
+import { isUnderRefreshPath } from '../../lib/options/resolve-refresh-cookie';
 
 @Entity('users')
 class User {
@@ -395,6 +396,17 @@ describe('resolveDurinOptions', () => {
       ],
     ])('resolves %s', (_name, options, expected) => {
       expect(refreshCookie(options)).toEqual(expected);
+    });
+
+    it.each<[string, string, boolean]>([
+      ['/auth/refresh', '/auth/refresh', true],
+      ['/auth/refresh?x=1', '/auth/refresh', true],
+      ['/auth/refresh/', '/auth/refresh', true],
+      ['/api/auth/refresh', '/auth/refresh', false],
+      ['/auth/refreshx', '/auth/refresh', false],
+      ['/anything', '/', true],
+    ])('a request to %s carries a cookie of path %s: %s', (url, path, expected) => {
+      expect(isUnderRefreshPath(url, path)).toBe(expected);
     });
 
     it('has no prefix without secure (development)', () => {

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { INestApplication } from '@nestjs/common';
+import { INestApplication, LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Response } from 'supertest';
@@ -82,12 +82,21 @@ export interface CookieSessionApp {
   close(): Promise<void>;
 }
 
+/** How the app itself is set up, besides the module options. */
+export interface AppSetup {
+  /** `app.setGlobalPrefix(…)`, which the module cannot see. */
+  globalPrefix?: string;
+  /** Receives Nest's log; silent when absent. */
+  logger?: LoggerService;
+}
+
 /** Boots the app on `db` (shared between instances and restarts) with the given clock. */
 export async function startCookieSessionApp(
   adapter: AdapterKind,
   db: TestDatabase,
   clock: ManualClock,
   durin: Partial<DurinModuleRootOptions> = {},
+  setup: AppSetup = {},
 ): Promise<CookieSessionApp> {
   const moduleRef = await Test.createTestingModule({
     imports: [
@@ -106,12 +115,12 @@ export async function startCookieSessionApp(
     .useValue(clock)
     .setLogger(silentLogger)
     .compile();
+  const logger = setup.logger ?? false;
   const app =
     adapter === 'express'
-      ? moduleRef.createNestApplication(new ExpressAdapter(), { logger: false })
-      : moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
-          logger: false,
-        });
+      ? moduleRef.createNestApplication(new ExpressAdapter(), { logger })
+      : moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger });
+  if (setup.globalPrefix !== undefined) app.setGlobalPrefix(setup.globalPrefix);
   await app.init();
   if (adapter === 'fastify') {
     await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
