@@ -23,6 +23,18 @@ type CookieTokens = Pick<TokenSet, 'accessToken' | 'accessTokenExpiresAt'> &
   Partial<Pick<TokenSet, 'refreshToken' | 'refreshTokenExpiresAt'>>;
 
 /**
+ * When the auth and CSRF cookies stop being useful: the later of the access and refresh expiries
+ * (`null`, never, wins). Without a refresh expiry, the access token's.
+ */
+function sessionEnd(tokens: CookieTokens): Date | null {
+  const access = tokens.accessTokenExpiresAt;
+  const refresh = tokens.refreshTokenExpiresAt;
+  if (refresh === undefined || refresh === null) return access;
+  if (access === null) return null;
+  return refresh.getTime() > access.getTime() ? refresh : access;
+}
+
+/**
  * Sets and clears the cookies of a cookie session on an Express response or a Fastify reply (with
  * or without `@fastify/cookie`). Values are serialized with the `cookie` package and written as raw
  * `Set-Cookie` headers, so both platforms send byte-identical attributes. Three cookies:
@@ -45,18 +57,6 @@ type CookieTokens = Pick<TokenSet, 'accessToken' | 'accessTokenExpiresAt'> &
  *   return { csrfToken, refreshTokenExpiresAt: tokens.refreshTokenExpiresAt };
  * }
  */
-/**
- * When the auth and CSRF cookies stop being useful: the later of the access and refresh expiries
- * (`null`, never, wins). Without a refresh expiry, the access token's.
- */
-function sessionEnd(tokens: CookieTokens): Date | null {
-  const access = tokens.accessTokenExpiresAt;
-  const refresh = tokens.refreshTokenExpiresAt;
-  if (refresh === undefined || refresh === null) return access;
-  if (access === null) return null;
-  return refresh.getTime() > access.getTime() ? refresh : access;
-}
-
 @Injectable()
 export class AuthCookieService {
   private readonly cookie: ResolvedCookieOptions;

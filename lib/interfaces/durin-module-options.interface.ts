@@ -123,7 +123,7 @@ export interface DurinModuleOptions extends DurinStaticOptions {
    * without the prefix is not accepted in its place; the auth cookie is added first if missing.
    */
   authCookieNames?: string[];
-  /** Attributes of the auth cookie. */
+  /** Attributes of the cookies of cookie sessions (the auth and the refresh cookie). */
   cookie?: DurinCookieOptions;
   /** The first part of every token, so secret scanners can recognise them. Default `'durin'`. */
   tokenPrefix?: string;
