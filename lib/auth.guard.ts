@@ -193,6 +193,8 @@ export class AuthGuard implements CanActivate {
     this.authCookies.setAuthCookie(response, {
       accessToken: rawToken,
       accessTokenExpiresAt: token.expiresAt,
+      // The cookie lives as long as the session can be refreshed (see setAuthCookie).
+      refreshTokenExpiresAt: token.refreshExpiresAt,
     });
   }
 }

@@ -528,7 +528,8 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
    * §4.14.2); except that the immediate parent of the current pair, presented again within
    * `refreshReuseGraceSeconds` of its rotation, gets that same current pair back (two tabs
    * refreshing at once; `opts.context` is then not applied). Of concurrent refreshes of one token
-   * at most one mints a pair.
+   * at most one mints a pair. With `opts.accessToken`, a refresh token of another session than
+   * that access token's is `null` with nothing written.
    */
   async refreshToken(
     rawRefresh: unknown,
@@ -547,6 +548,16 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
     const candidates = this.hasher.candidates(raw);
     const parent = await this.guardStore(() => this.store.findByRefreshHash(candidates));
     if (!parent) {
+      return null;
+    }
+    // Before anything else, spent tokens included: a pair that does not belong together is no
+    // request of that session's (a planted or stale refresh cookie), so it neither rotates nor
+    // counts as reuse; it writes nothing.
+    if (
+      opts.accessToken !== undefined &&
+      (typeof opts.accessToken !== 'string' ||
+        !this.hasher.candidates(opts.accessToken).includes(parent.tokenHash))
+    ) {
       return null;
     }
     const now = this.clock.now();

@@ -21,11 +21,13 @@ interface RequestLike {
 }
 
 /**
- * The CSRF token of the session whose access token is `rawAccessToken`: HMAC-SHA256 under the
- * server key, base64url. It is bound to that one session (another session's token never matches,
- * REQ-CSRF-04), cannot be computed without the key, and reveals nothing about the access token.
- * It is derived from the access token rather than stored, so it is checked before any database
- * access and changes with every rotation.
+ * The CSRF token of the session whose access token is `rawAccessToken`: HMAC-SHA256 under the CSRF
+ * key, base64url. It is bound to that one session (another session's token never matches,
+ * REQ-CSRF-04), cannot be computed without the access token (which page scripts and other sites
+ * never see: it is in an HttpOnly cookie), and reveals nothing about it. The key need not be
+ * secret for that; see `DEFAULT_CSRF_KEY` in resolve-security-options.ts for why. It is derived
+ * from the access token rather than stored, so it is checked before any database access, works on
+ * every instance and after restarts, and changes with every rotation.
  */
 export function csrfTokenFor(options: ResolvedCsrfOptions, rawAccessToken: string): string {
   return createHmac('sha256', options.key)

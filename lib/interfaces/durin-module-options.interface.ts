@@ -21,7 +21,12 @@ export type PostAuthHandler = (
   rawToken: string,
 ) => PostAuthResult | Promise<PostAuthResult>;
 
-/** Cookie attributes of the auth cookie. */
+/**
+ * The cookies of a cookie session. There are three, sharing `secure`, `sameSite` and `domain`:
+ * the auth cookie (the access token, HttpOnly, `name`/`path`), the readable CSRF cookie (see
+ * `csrf.cookieName`) and the refresh cookie (the refresh token, always HttpOnly, sent only to
+ * `refreshPath`).
+ */
 export interface DurinCookieOptions {
   /**
    * The cookie's name. Defaults to the first of `authCookieNames`. With `secure: true` the name gets
@@ -38,6 +43,22 @@ export interface DurinCookieOptions {
   path?: string;
   /** Default none (host-only). Not allowed with the `__Host-` prefix. */
   domain?: string;
+  /**
+   * The refresh cookie's name. Default `'refresh'`; with `secure: true` it is set as
+   * `__Secure-refresh` (unless it already has the prefix), so that no plain-HTTP response can plant
+   * or overwrite it. Not `__Host-`: that prefix requires `Path=/`, which would send the refresh
+   * token with every request (accepted only with `refreshPath: '/'`).
+   */
+  refreshName?: string;
+  /**
+   * The path the refresh cookie is scoped to: browsers send it to this path (and below) only.
+   * Default `/<routes.path>/refresh` when the ready-made routes are mounted (`'/auth/refresh'` for
+   * `routes: { path: 'auth' }`), else `'/auth/refresh'`. Set it to the full URL path of the
+   * refresh route when that differs, e.g. `'/api/auth/refresh'` with `app.setGlobalPrefix('api')`
+   * or URI versioning, which the module cannot see: otherwise the browser never sends the cookie
+   * and every cookie refresh answers 400 `invalid_request`.
+   */
+  refreshPath?: string;
 }
 
 /** Mounting of the ready-made session endpoints. */
@@ -102,7 +123,7 @@ export interface DurinModuleOptions extends DurinStaticOptions {
    * without the prefix is not accepted in its place; the auth cookie is added first if missing.
    */
   authCookieNames?: string[];
-  /** Attributes of the auth cookie. */
+  /** Attributes of the cookies of cookie sessions (the auth and the refresh cookie). */
   cookie?: DurinCookieOptions;
   /** The first part of every token, so secret scanners can recognise them. Default `'durin'`. */
   tokenPrefix?: string;

@@ -10,9 +10,10 @@ export type SessionLimitStrategy = 'revoke_oldest' | 'refuse';
  *    a `Sec-Fetch-Site` of `same-origin` or `none` (`cross-site` and `same-site` are refused;
  *    requests with neither header, i.e. not from a browser, go on to the token check);
  * 2. the CSRF token of the session in the `X-CSRF-Token` header: an HMAC-SHA256 of the session's
- *    access token under a server key. `AuthCookieService.setAuthCookie` sets it as a readable
- *    (not HttpOnly) cookie next to the auth cookie and returns it, so a page script can send it
- *    back; another site can neither read the cookie nor compute the value.
+ *    access token (keyed with `secret` when set). `AuthCookieService.setAuthCookie` sets it as a
+ *    readable (not HttpOnly) cookie next to the auth cookie and returns it, so a page script can
+ *    send it back; another site can neither read the cookie nor compute the value (it has no
+ *    access token to compute it from).
  *
  * A failure is a 403 `{ code: 'csrf_failed' }`, decided before the token is looked up, so nothing
  * is read or written. Requests with a token in the `Authorization` header need neither (a header
@@ -29,9 +30,13 @@ export interface DurinCsrfOptions {
    */
   allowedOrigins?: string[];
   /**
-   * The server secret the CSRF tokens are derived from (at least 32 characters). Without it a
-   * random key is made at start-up: tokens then stop working on restart and are not accepted by
-   * other instances, so multi-instance deployments must set it (the same value everywhere).
+   * An optional server secret mixed into the CSRF tokens (at least 32 characters; the same value on
+   * every instance, or tokens issued by one are refused by the others). Not needed for the
+   * defence: without it a fixed built-in key is used, the tokens survive restarts and work across
+   * instances with no configuration, and they stay unforgeable because they are derived from the
+   * session's access token, which only the HttpOnly cookie holds. A secret adds defence in depth:
+   * someone who learnt an access token could not compute its CSRF token either. Changing it
+   * invalidates the CSRF tokens of live sessions until their next refresh (or a new login).
    */
   secret?: string;
   /** The request header that carries the token. Default `'X-CSRF-Token'`. */

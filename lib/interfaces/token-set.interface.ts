@@ -21,6 +21,14 @@ export interface RefreshTokenOptions {
   context?: TokenContextData;
   /** Refuse a refresh token of the other auth type (under `enableAuthRestriction`). */
   authType?: AuthType;
+  /**
+   * The access token presented with this refresh token (a cookie session sends both cookies).
+   * When set, the refresh is refused (`null`, nothing written, no reuse detection) unless both
+   * belong to the same session: a refresh cookie planted from elsewhere (a sibling subdomain can
+   * set a `__Secure-` cookie) must not swap the browser into another session. The ready-made
+   * refresh route sets it for cookie sessions when the CSRF defence is on.
+   */
+  accessToken?: string;
 }
 
 /** What a login or refresh hands out. The raw tokens are shown here once and never again. */

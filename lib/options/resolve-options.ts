@@ -5,6 +5,7 @@ import { DurinModuleOptions } from '../interfaces/durin-module-options.interface
 import { TOKEN_PREFIX_PATTERN } from '../tokens/token-format';
 import { describe, parseDuration, parseNullableDuration } from './duration';
 import { resolveCacheOptions } from './resolve-cache-options';
+import { resolveRefreshCookie } from './resolve-refresh-cookie';
 import { resolveSecurityOptions, SECURITY_OPTION_NAMES } from './resolve-security-options';
 import { ResolvedCookieOptions, ResolvedDurinOptions } from './resolved-options';
 
@@ -97,7 +98,9 @@ function requireStringList(
   return [...value];
 }
 
-function resolveCookie(options: DurinModuleOptions, cookieNames: string[]): ResolvedCookieOptions {
+type AuthCookieAttributes = Omit<ResolvedCookieOptions, 'refreshName' | 'refreshPath'>;
+
+function resolveCookie(options: DurinModuleOptions, cookieNames: string[]): AuthCookieAttributes {
   const cookie = options.cookie;
   if (
     cookie !== undefined &&
@@ -295,12 +298,21 @@ export function resolveDurinOptions(options: DurinModuleOptions): ResolvedDurinO
     COOKIE_NAME_PATTERN,
     'cookie name',
   );
-  const cookie = resolveCookie(options, configuredCookieNames);
+  const authCookie = resolveCookie(options, configuredCookieNames);
   const authCookieNames = readableCookieNames(
     configuredCookieNames,
     givenCookieName ?? configuredCookieNames[0],
-    cookie.name,
+    authCookie.name,
   );
+  const cookie: ResolvedCookieOptions = {
+    ...authCookie,
+    ...resolveRefreshCookie(
+      options.cookie ?? {},
+      authCookie,
+      authCookieNames,
+      options.routes?.path,
+    ),
+  };
   const tokenPrefix = requireNonEmptyString(options.tokenPrefix, 'tokenPrefix', 'durin');
   if (!TOKEN_PREFIX_PATTERN.test(tokenPrefix)) {
     throw new DurinConfigurationError(

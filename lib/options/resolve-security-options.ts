@@ -1,4 +1,4 @@
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { createHash, hkdfSync } from 'node:crypto';
 import { DurinConfigurationError } from '../errors/durin-configuration.error';
 import { DurinEventListener } from '../events/durin-event.interface';
 import { DurinModuleOptions } from '../interfaces/durin-module-options.interface';
@@ -10,10 +10,11 @@ import { ResolvedCookieOptions } from './resolved-options';
 export interface ResolvedCsrfOptions {
   /** Normalised origins (`new URL(o).origin`) allowed besides the request's own host; `null`: none. */
   allowedOrigins: string[] | null;
-  /** HMAC key of the CSRF tokens: derived from `csrf.secret`, or random per process. */
+  /**
+   * HMAC key of the CSRF tokens: derived from `csrf.secret`, else the library's fixed default key
+   * (`DEFAULT_CSRF_KEY` in resolve-security-options.ts). Either way the same on every instance and after a restart.
+   */
   key: Buffer;
-  /** Whether `key` came from `csrf.secret` (the same on every instance) or is random. */
-  keyFromSecret: boolean;
   /** Lower-cased, as Node hands header names over. */
   headerName: string;
   /** The readable cookie's name, with `__Host-` when the auth cookie has it. */
@@ -46,6 +47,28 @@ const MAX_GRACE_SECONDS = 300;
 const MAX_SESSIONS = 100_000;
 const MIN_CSRF_SECRET_LENGTH = 32;
 const CSRF_KEY_INFO = Buffer.from('nestjs-durin csrf v1', 'utf8');
+
+/**
+ * The CSRF key without `csrf.secret`: a public constant, on purpose. A per-process random key
+ * broke every cookie session on a restart, a deploy or behind a load balancer (403 on logout and
+ * refresh while GET kept working), and a constant gives up nothing the defence relies on:
+ *
+ * - The CSRF token is HMAC-SHA256(key, domain || access token). Its unforgeability comes from the
+ *   input, a 256-bit random access token in an HttpOnly `__Host-` cookie that an attacking page
+ *   can neither read nor set; without that token nobody can compute the value, key or no key.
+ * - The function is one-way, so the token (readable by page scripts, sent in a header) reveals
+ *   nothing about the access token it is derived from.
+ * - A database reader holds SHA-256 or HMAC(pepper) hashes of the access token, a different
+ *   function of it (other key, no domain prefix): they do not yield the CSRF token either.
+ * - It stays bound to its session: another session's access token gives another value.
+ *
+ * A server secret (`csrf.secret`) only adds defence in depth (someone who somehow learns an access
+ * token still could not compute its CSRF token), which is why it is optional. Derived from a label
+ * rather than written out, so it is domain-separated from every other key of the library.
+ */
+const DEFAULT_CSRF_KEY = createHash('sha256')
+  .update('nestjs-durin csrf v1 default key (public; see resolve-security-options.ts)')
+  .digest();
 const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
 const COOKIE_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
 
@@ -148,9 +171,10 @@ function resolveCsrf(value: unknown, cookie: ResolvedCookieOptions): ResolvedCsr
     }
     allowedOrigins = [...new Set(given.allowedOrigins.map(normaliseOrigin))];
   }
-  let key: Buffer;
-  const keyFromSecret = given.secret !== undefined;
-  if (keyFromSecret) {
+  // A copy: the resolved options are handed to user code, which must not be able to alter the
+  // key of every other module in the process.
+  let key = Buffer.from(DEFAULT_CSRF_KEY);
+  if (given.secret !== undefined) {
     if (typeof given.secret !== 'string' || given.secret.length < MIN_CSRF_SECRET_LENGTH) {
       throw new DurinConfigurationError(
         'csrf.secret',
@@ -162,8 +186,6 @@ function resolveCsrf(value: unknown, cookie: ResolvedCookieOptions): ResolvedCsr
     key = Buffer.from(
       hkdfSync('sha256', Buffer.from(given.secret, 'utf8'), 'nestjs-durin', CSRF_KEY_INFO, 32),
     );
-  } else {
-    key = randomBytes(32);
   }
   const headerName: unknown = given.headerName ?? 'X-CSRF-Token';
   if (typeof headerName !== 'string' || !HEADER_NAME_PATTERN.test(headerName)) {
@@ -191,13 +213,15 @@ function resolveCsrf(value: unknown, cookie: ResolvedCookieOptions): ResolvedCsr
       "a '__Host-' cookie needs the auth cookie to be secure, on path '/' and without a domain",
     );
   }
-  if (cookieName === cookie.name) {
-    throw new DurinConfigurationError('csrf.cookieName', 'must differ from the auth cookie name');
+  if (cookieName === cookie.name || cookieName === cookie.refreshName) {
+    throw new DurinConfigurationError(
+      'csrf.cookieName',
+      'must differ from the auth and refresh cookie names',
+    );
   }
   return {
     allowedOrigins,
     key,
-    keyFromSecret,
     headerName: headerName.toLowerCase(),
     cookieName,
   };

@@ -3,7 +3,10 @@ import { EntityClass, PostAuthHandler } from '../interfaces/durin-module-options
 import { ResolvedCacheOptions } from './resolve-cache-options';
 import type { ResolvedSecurityOptions } from './resolve-security-options';
 
-/** Cookie attributes after defaults and the `__Host-` rule have been applied. */
+/**
+ * Cookie attributes after defaults and the prefix rules have been applied. The access and CSRF
+ * cookies use `name`/`path`; the refresh cookie `refreshName`/`refreshPath`; all share the rest.
+ */
 export interface ResolvedCookieOptions {
   name: string;
   secure: boolean;
@@ -11,6 +14,10 @@ export interface ResolvedCookieOptions {
   sameSite: 'lax' | 'strict' | 'none';
   path: string;
   domain: string | undefined;
+  /** The refresh cookie's name as set (`__Secure-refresh` by default); see `DurinCookieOptions`. */
+  refreshName: string;
+  /** The only path the refresh cookie is sent to. */
+  refreshPath: string;
 }
 
 /** The options after validation: every duration in milliseconds, every default filled in. */

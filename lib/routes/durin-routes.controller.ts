@@ -6,6 +6,7 @@ import {
   HttpCode,
   HttpStatus,
   Inject,
+  Logger,
   Param,
   Post,
   Req,
@@ -16,17 +17,15 @@ import {
 } from '@nestjs/common';
 import { AuthGuard } from '../auth.guard';
 import { AuthCookieService } from '../cookies/auth-cookie.service';
-import { extractCookieToken } from '../credentials/extract-cookie-token';
-import { assertCsrf } from '../csrf/csrf';
 import { AuthToken } from '../decorators/auth-token.decorator';
 import { Public } from '../decorators/public.decorator';
 import { DURIN_RESOLVED_OPTIONS } from '../durin.constants';
 import { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
 import { DurinHttpException, DurinUnauthorizedException } from '../errors/durin-http.exception';
-import { CsrfValidationError } from '../errors/security-errors';
-import { DurinRequest, readCookieHeader } from '../http/durin-request';
+import { DurinRequest } from '../http/durin-request';
 import { getRequestCredential } from '../http/request-credential';
 import { SessionInfo } from '../interfaces/token-set.interface';
+import { isUnderRefreshPath } from '../options/resolve-refresh-cookie';
 import { ResolvedDurinOptions } from '../options/resolved-options';
 import { TokenService } from '../token.service';
 import { DurinErrorsInterceptor } from '../errors/durin-errors.interceptor';
@@ -38,6 +37,7 @@ import {
   DurinTokenPairResponse,
 } from './durin-routes.responses';
 import { parseRefreshTokenBody } from './refresh-token.dto';
+import { presentedRefresh } from './presented-refresh';
 
 /** Session ids are random UUIDs; anything else cannot exist and is a 404 without a query. */
 const SESSION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -56,7 +56,7 @@ function apiKeyNotFound(): DurinHttpException {
  *
  * | route | auth | success | failures |
  * | --- | --- | --- | --- |
- * | `POST refresh` `{ refreshToken }` | none | 200 new pair (cookie tokens: + cookies, `csrfToken`) | 400 body, 401 bad/expired/reused |
+ * | `POST refresh` `{ refreshToken }`, or no body with the refresh cookie | none | 200 new pair (cookie sessions: in the cookies; body has expiries + `csrfToken`) | 400 body, or no token at all; 401 bad/expired/reused |
  * | `POST renew` | token | 200 `{ expiresAt }` (+ cookie) | 401 |
  * | `POST logout` | token | 204, ends this session (+ clears cookie) | 401 |
  * | `POST logoutall` | token | 204, ends every session of the user (+ clears cookie) | 401 |
@@ -67,20 +67,28 @@ function apiKeyNotFound(): DurinHttpException {
  * | `DELETE apiaccess` | token | 204 | 404 none |
  *
  * Sent with the auth cookie, every POST and DELETE here (`refresh` included) must pass the CSRF
- * defence (`csrf` option), else 403 `csrf_failed` with nothing changed.
+ * defence (`csrf` option), else 403 `csrf_failed` with nothing changed. A refresh with the refresh
+ * cookie needs the auth cookie and its CSRF token too, and both cookies must be of one session.
  *
  * A failing database is a 503 with `Retry-After` everywhere. The protected routes carry the
  * {@link AuthGuard} themselves, so they work with or without a global guard.
  */
 @UseInterceptors(DurinErrorsInterceptor)
 export class DurinRoutesController {
+  private refreshPathChecked = false;
+
   constructor(
     protected readonly tokens: TokenService,
     protected readonly authCookies: AuthCookieService,
     @Inject(DURIN_RESOLVED_OPTIONS) protected readonly options: ResolvedDurinOptions,
   ) {}
 
-  /** Rotation: the refresh token is spent and a new pair returned. */
+  /**
+   * Rotation: the refresh token is spent and a new pair returned. A header session sends
+   * `{ refreshToken }` and gets the new pair in the body. A cookie session sends no body (or `{}`):
+   * the refresh token comes from the refresh cookie, and the new tokens go into the cookies only;
+   * the body holds the expiries and the new `csrfToken`.
+   */
   @Public()
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
@@ -91,14 +99,14 @@ export class DurinRoutesController {
     @Req() request: DurinRequest & { body?: unknown },
     @Res({ passthrough: true }) response: object,
   ): Promise<DurinTokenPairResponse> {
-    this.assertCsrfOfCookie(request);
     const body = parseRefreshTokenBody(request.body);
-    const tokens = await this.tokens.refreshToken(body.refreshToken);
+    if (body === undefined) this.checkRefreshPath(request);
+    const presented = presentedRefresh(request, body, this.options);
+    const tokens = await this.tokens.refreshToken(presented.refreshToken, presented.options);
     if (tokens === null) {
       throw new DurinUnauthorizedException('token_invalid', 'Invalid or expired refresh token.');
     }
-    const pair: DurinTokenPairResponse = {
-      refreshToken: tokens.refreshToken,
+    const expiries = {
       accessTokenExpiresAt: tokens.accessTokenExpiresAt,
       refreshTokenExpiresAt: tokens.refreshTokenExpiresAt,
     };
@@ -106,9 +114,9 @@ export class DurinRoutesController {
       // Rotation changes the CSRF token (it is bound to the access token). It is in the body too:
       // a front end on another origin (`csrf.allowedOrigins`) cannot read our CSRF cookie.
       const csrfToken = this.authCookies.setAuthCookie(response, tokens);
-      return csrfToken === undefined ? pair : { ...pair, csrfToken };
+      return csrfToken === undefined ? expiries : { ...expiries, csrfToken };
     }
-    return { accessToken: tokens.accessToken, ...pair };
+    return { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, ...expiries };
   }
 
   /** durin's "refresh": the current token lives its full lifetime from now (capped). */
@@ -133,6 +141,8 @@ export class DurinRoutesController {
       this.authCookies.setAuthCookie(response, {
         accessToken: credential.rawToken,
         accessTokenExpiresAt: expiresAt,
+        // Renewed with the access token: the cookie must keep living until then (setAuthCookie).
+        refreshTokenExpiresAt: token.refreshExpiresAt,
       });
     }
     return { expiresAt };
@@ -266,20 +276,18 @@ export class DurinRoutesController {
     };
   }
 
-  /**
-   * `refresh` is public (the refresh token in the body is the credential), but a request that
-   * carries the auth cookie is a cookie session's and gets the CSRF check of the guard
-   * (REQ-CSRF-03): a cross-site POST must not rotate anything. A cookie we cannot read (repeated,
-   * malformed) cannot prove anything either.
-   */
-  private assertCsrfOfCookie(request: DurinRequest): void {
-    if (this.options.csrf === false) return;
-    const cookie = extractCookieToken(readCookieHeader(request), this.options.authCookieNames);
-    if (cookie.kind === 'malformed') {
-      throw new CsrfValidationError('token_mismatch');
-    }
-    if (cookie.kind === 'token') {
-      assertCsrf(request, this.options.csrf, cookie.token);
+  /** Says once, in the log, why no browser will ever send the refresh cookie here. */
+  private checkRefreshPath(request: DurinRequest & { originalUrl?: unknown; url?: unknown }): void {
+    if (this.refreshPathChecked) return;
+    this.refreshPathChecked = true;
+    // Express rewrites `url` under a mounted router; `originalUrl` is what the browser asked for.
+    const url = request.originalUrl ?? request.url;
+    const { refreshPath } = this.options.cookie;
+    if (typeof url === 'string' && !isUnderRefreshPath(url, refreshPath)) {
+      new Logger('DurinModule').warn(
+        `The refresh route answered ${url.split('?')[0]}, but the refresh cookie is scoped to ` +
+          `${refreshPath}: browsers will not send it. Set cookie.refreshPath to the route's full path.`,
+      );
     }
   }
 

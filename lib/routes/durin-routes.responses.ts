@@ -1,13 +1,15 @@
 import type { TokenContextData } from '../entities/token-context';
 
 /**
- * `POST <path>/refresh` → 200. For a cookie token the new access token is only in the (HttpOnly)
- * cookie, never in the body, so scripts cannot read it; `accessToken` is then absent, and
- * `csrfToken` is present instead (unless `csrf: false`).
+ * `POST <path>/refresh` → 200. For a cookie session the new access and refresh tokens are only in
+ * the (HttpOnly) cookies, never in the body, so scripts cannot read them: `accessToken` and
+ * `refreshToken` are then absent, and `csrfToken` is present instead (unless `csrf: false`).
  */
 export interface DurinTokenPairResponse {
+  /** Header sessions only. */
   accessToken?: string;
-  refreshToken: string | null;
+  /** Header sessions only; `null` when refresh tokens are disabled for the token. */
+  refreshToken?: string | null;
   accessTokenExpiresAt: Date | null;
   refreshTokenExpiresAt: Date | null;
   /**

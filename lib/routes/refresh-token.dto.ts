@@ -4,7 +4,7 @@ import { IsNotEmpty, IsString, MaxLength, ValidationError, validateSync } from '
 import { MAX_TOKEN_LENGTH } from '../credentials/credential-result';
 import { DurinHttpException } from '../errors/durin-http.exception';
 
-/** Body of `POST <path>/refresh`. */
+/** Body of `POST <path>/refresh` for header sessions (cookie sessions send no body, or `{}`). */
 export class RefreshTokenDto {
   /** The refresh token handed out at login or by the previous refresh. */
   @IsString()
@@ -14,7 +14,8 @@ export class RefreshTokenDto {
   refreshToken!: string;
 }
 
-const BODY_SHAPE = 'The body must be { "refreshToken": string }.';
+const BODY_SHAPE =
+  'The body must be { "refreshToken": string }, or empty to use the refresh cookie.';
 
 function constraintsOf(errors: ValidationError[]): string[] {
   return errors.flatMap((error) => [
@@ -22,6 +23,10 @@ function constraintsOf(errors: ValidationError[]): string[] {
     ...constraintsOf(error.children ?? []),
   ]);
 }
+
+/** How much of the unknown fields a 400 names: enough to spot a typo, not an echo of the body. */
+const MAX_NAMED_FIELDS = 5;
+const MAX_FIELD_NAME = 64;
 
 function invalidRequest(message: string): DurinHttpException {
   return new DurinHttpException(HttpStatus.BAD_REQUEST, 'invalid_request', message);
@@ -33,19 +38,41 @@ function invalidRequest(message: string): DurinHttpException {
  * format, strip the unknown fields refused here, or turn `123` into `"123"`, so the route reads
  * the body past every pipe and decides alone. Unknown fields are refused rather than dropped (a
  * typo such as `refresh_token` should say so); every failure is a 400 `invalid_request` in the
- * library's error body.
+ * library's error body. No body at all, or `{}`, is `undefined`: a cookie session's refresh token
+ * is in the refresh cookie, and a browser's POST without a body is how it asks.
  *
  * @throws DurinHttpException 400 `invalid_request`
  */
-export function parseRefreshTokenBody(body: unknown): RefreshTokenDto {
-  // No body, a JSON array or scalar, a text/plain string: nothing class-validator should see
+export function parseRefreshTokenBody(body: unknown): RefreshTokenDto | undefined {
+  // Express leaves `body` undefined without a Content-Type, Fastify without a payload; a JSON
+  // `{}` is the same request from a client that always sends one.
+  if (body === undefined) return undefined;
+  // A JSON array or scalar, `null`, a text/plain string: nothing class-validator should see
   // (plainToInstance would map an array element-wise).
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalidRequest(BODY_SHAPE);
   }
+  const keys = Object.keys(body);
+  if (keys.length === 0) return undefined;
+  // Decided before class-transformer sees anything: it walks nested values recursively, so a
+  // 5000-deep object under any key would overflow the stack (a 500 at many times the CPU of a
+  // request). Only a flat `{ refreshToken }` goes on.
+  const unknown = keys.filter((key) => key !== 'refreshToken');
+  if (unknown.length > 0) {
+    throw invalidRequest(
+      unknown
+        .slice(0, MAX_NAMED_FIELDS)
+        .map((key) => `property ${key.slice(0, MAX_FIELD_NAME)} should not exist`)
+        .join('; '),
+    );
+  }
+  const { refreshToken } = body as { refreshToken?: unknown };
+  if (typeof refreshToken === 'object' && refreshToken !== null) {
+    throw invalidRequest('refreshToken must be a string');
+  }
   // class-transformer skips `__proto__` and `constructor`, so a hostile key cannot reach the
   // instance's prototype (unlike Object.assign).
-  const dto = plainToInstance(RefreshTokenDto, body);
+  const dto = plainToInstance(RefreshTokenDto, { refreshToken });
   const errors = validateSync(dto, {
     whitelist: true,
     forbidNonWhitelisted: true,

@@ -232,6 +232,11 @@ function setCookies(res: request.Response): string[] {
 }
 
 const COOKIE_ATTRIBUTES = 'Path=/; HttpOnly; Secure; SameSite=Lax';
+const REFRESH_COOKIE_ATTRIBUTES = 'Path=/auth/refresh; HttpOnly; Secure; SameSite=Lax';
+const CLEARED_COOKIES = [
+  `__Host-token=; Max-Age=0; ${COOKIE_ATTRIBUTES}`,
+  `__Secure-refresh=; Max-Age=0; ${REFRESH_COOKIE_ATTRIBUTES}`,
+];
 
 function cookieValueFrom(res: request.Response): string {
   const line = setCookies(res).find((l) => l.startsWith('__Host-token='));
@@ -472,8 +477,10 @@ describe.each(MATRIX)('AuthGuard and routes over %s on %s', (adapter, kind) => {
 
       h.clock.advance(61_000);
       const slid = await get('/feature/me').set('Cookie', cookie(tokens)).expect(200);
+      // The cookie lives as long as the (slid) refresh expiry, a day: it must still be there for
+      // a cookie refresh after the access token's hour.
       expect(setCookies(slid)).toEqual([
-        `__Host-token=${tokens.accessToken}; Max-Age=3600; ${COOKIE_ATTRIBUTES}`,
+        `__Host-token=${tokens.accessToken}; Max-Age=86400; ${COOKIE_ATTRIBUTES}`,
       ]);
 
       const again = await get('/feature/me').set('Cookie', cookie(tokens)).expect(200);
@@ -515,18 +522,28 @@ describe.each(MATRIX)('AuthGuard and routes over %s on %s', (adapter, kind) => {
       );
     });
 
-    it('rotates a cookie pair: the access token only goes into the cookie', async () => {
+    it('rotates a cookie pair from the refresh cookie: both tokens only go into cookies', async () => {
       const tokens = await h.tokens.generateCookieToken(alice);
       const res = await post('/auth/refresh')
-        .send({ refreshToken: tokens.refreshToken })
+        .set('Cookie', `__Secure-refresh=${tokens.refreshToken}`)
         .expect(200);
-      expect((res.body as { accessToken?: string }).accessToken).toBeUndefined();
-      expect(res.body).toHaveProperty('refreshToken');
+      expect(Object.keys(res.body as object).sort()).toEqual([
+        'accessTokenExpiresAt',
+        'refreshTokenExpiresAt',
+      ]);
       const value = cookieValueFrom(res);
+      const refresh = /^__Secure-refresh=(durin_rt_\w+);/.exec(setCookies(res)[1])?.[1];
       expect(setCookies(res)).toEqual([
-        `__Host-token=${value}; Max-Age=3600; ${COOKIE_ATTRIBUTES}`,
+        `__Host-token=${value}; Max-Age=86400; ${COOKIE_ATTRIBUTES}`,
+        `__Secure-refresh=${refresh}; Max-Age=86400; ${REFRESH_COOKIE_ATTRIBUTES}`,
       ]);
       await get('/feature/me').set('Cookie', `__Host-token=${value}`).expect(200);
+      // A cookie session's refresh token is not accepted from the body (REQ-TYP-02).
+      expect401(
+        await post('/auth/refresh').send({ refreshToken: refresh }),
+        'token_invalid',
+        REFRESH_REFUSED,
+      );
     });
 
     it.each([
@@ -582,8 +599,9 @@ describe.each(MATRIX)('AuthGuard and routes over %s on %s', (adapter, kind) => {
     it('renew re-sets the cookie of a cookie token', async () => {
       const tokens = await h.tokens.generateCookieToken(alice);
       const res = await post('/auth/renew').set('Cookie', cookie(tokens)).expect(200);
+      // Until the renewed refresh expiry: the cookie is needed to refresh after the access hour.
       expect(setCookies(res)).toEqual([
-        `__Host-token=${tokens.accessToken}; Max-Age=3600; ${COOKIE_ATTRIBUTES}`,
+        `__Host-token=${tokens.accessToken}; Max-Age=86400; ${COOKIE_ATTRIBUTES}`,
       ]);
     });
 
@@ -601,10 +619,10 @@ describe.each(MATRIX)('AuthGuard and routes over %s on %s', (adapter, kind) => {
       await get('/feature/me').set('Authorization', header(other)).expect(200);
     });
 
-    it('logout of a cookie token clears the cookie with the same attributes', async () => {
+    it('logout of a cookie token clears its cookies with the same attributes', async () => {
       const tokens = await h.tokens.generateCookieToken(alice);
       const res = await post('/auth/logout').set('Cookie', cookie(tokens)).expect(204);
-      expect(setCookies(res)).toEqual([`__Host-token=; Max-Age=0; ${COOKIE_ATTRIBUTES}`]);
+      expect(setCookies(res)).toEqual(CLEARED_COOKIES);
       expect401(await get('/feature/me').set('Cookie', cookie(tokens)), 'token_invalid');
     });
 
@@ -612,7 +630,7 @@ describe.each(MATRIX)('AuthGuard and routes over %s on %s', (adapter, kind) => {
       const tokens = await h.tokens.generateCookieToken(alice);
       h.clock.advance(61_000);
       const res = await post('/auth/logout').set('Cookie', cookie(tokens)).expect(204);
-      expect(setCookies(res)).toEqual([`__Host-token=; Max-Age=0; ${COOKIE_ATTRIBUTES}`]);
+      expect(setCookies(res)).toEqual(CLEARED_COOKIES);
     });
 
     it('logoutall ends every session of the user and no one else', async () => {
@@ -624,7 +642,7 @@ describe.each(MATRIX)('AuthGuard and routes over %s on %s', (adapter, kind) => {
       expect401(await get('/feature/me').set('Authorization', header(a)), 'token_invalid');
       expect401(await get('/feature/me').set('Cookie', cookie(b)), 'token_invalid');
       expect401(
-        await post('/auth/refresh').send({ refreshToken: b.refreshToken }),
+        await post('/auth/refresh').set('Cookie', `__Secure-refresh=${b.refreshToken}`),
         'token_invalid',
         REFRESH_REFUSED,
       );

@@ -14,6 +14,12 @@ const PAST_CACHE_TTL = 10_000;
 const COOKIE_NAME = '__Host-token';
 /** The readable cookie with the session's CSRF token, pinned to the host like the auth cookie. */
 const CSRF_COOKIE_NAME = '__Host-csrf';
+/**
+ * The HttpOnly cookie with a cookie session's refresh token: `__Secure-` (`__Host-` needs Path=/)
+ * and only sent to the refresh route.
+ */
+const REFRESH_COOKIE_NAME = '__Secure-refresh';
+const REFRESH_PATH = '/auth/refresh';
 /** An HMAC-SHA256, base64url. */
 const CSRF_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const USER_AGENT = 'durin-e2e/1.0 (laptop)';
@@ -62,6 +68,18 @@ function unsafeHeaders(session: Session): Record<string, string> {
     : authHeaders(session);
 }
 
+/**
+ * What a page's `POST /auth/refresh` of a cookie session sends: no body, the cookies the browser
+ * has for that path (the refresh cookie included) and the CSRF token in the header.
+ */
+function refreshHeaders(session: Session): Record<string, string> {
+  const headers = unsafeHeaders(session);
+  return {
+    ...headers,
+    cookie: `${headers.cookie}; ${REFRESH_COOKIE_NAME}=${session.refreshToken}`,
+  };
+}
+
 /** The 403 of a cookie-authenticated unsafe request without a valid CSRF token. */
 function expectCsrfFailed(response: Response): void {
   expect({ status: response.status, body: response.body as unknown }).toEqual({
@@ -89,6 +107,10 @@ function authCookieOf(response: Response) {
 
 function csrfCookieOf(response: Response) {
   return setCookies(response.headers).find((cookie) => cookie.name === CSRF_COOKIE_NAME);
+}
+
+function refreshCookieOf(response: Response) {
+  return setCookies(response.headers).find((cookie) => cookie.name === REFRESH_COOKIE_NAME);
 }
 
 describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
@@ -131,13 +153,15 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
     if (kind === 'header') {
       return { kind, accessToken: body.accessToken!, refreshToken: body.refreshToken };
     }
-    // The page gets the CSRF token from the body; the readable cookie holds the same value.
+    // The page gets the CSRF token from the body; the readable cookie holds the same value. The
+    // refresh token is only in its HttpOnly cookie.
     expect(body.csrfToken).toMatch(CSRF_TOKEN);
     expect(csrfCookieOf(response)?.value).toBe(body.csrfToken);
+    expect(body).not.toHaveProperty('refreshToken');
     return {
       kind,
       accessToken: authCookieOf(response)!.value,
-      refreshToken: body.refreshToken,
+      refreshToken: refreshCookieOf(response)!.value,
       csrfToken: body.csrfToken,
     };
   }
@@ -153,15 +177,16 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
   }
 
   /**
-   * `POST /auth/refresh` as the client sends it: a browser sends the cookies of a cookie session
-   * along, with the CSRF token in the header. The new pair is read from the body or (cookie
-   * sessions) the auth cookie; a cookie session's new CSRF token from the body.
+   * `POST /auth/refresh` as the client sends it: a header client sends `{ refreshToken }`; a
+   * browser sends no body, the cookies of a cookie session (the refresh cookie included) and the
+   * CSRF token in the header. The new pair is read from the body or (cookie sessions) the
+   * cookies; a cookie session's new CSRF token from the body.
    */
   async function refresh(session: Session): Promise<{ response: Response; pair: Session }> {
-    const response = await http()
-      .post('/auth/refresh')
-      .set(session.kind === 'cookie' ? unsafeHeaders(session) : {})
-      .send({ refreshToken: session.refreshToken });
+    const response =
+      session.kind === 'cookie'
+        ? await http().post(REFRESH_PATH).set(refreshHeaders(session))
+        : await http().post(REFRESH_PATH).send({ refreshToken: session.refreshToken });
     const body = response.body as {
       accessToken?: string;
       refreshToken: string;
@@ -178,7 +203,7 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
       pair: {
         kind: 'cookie',
         accessToken: authCookieOf(response)?.value ?? '',
-        refreshToken: body.refreshToken,
+        refreshToken: refreshCookieOf(response)?.value ?? '',
         csrfToken: body.csrfToken,
       },
     };
@@ -231,7 +256,7 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
       expect(response.headers['cache-control']).toBe('no-store');
     });
 
-    it('a cookie login sets a __Host- cookie and keeps the access token out of the body', async () => {
+    it('a cookie login sets the three cookies and keeps both tokens out of the body', async () => {
       const before = sample.clock.now();
       const response = await http()
         .post('/auth/login/cookie')
@@ -240,14 +265,15 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
       expect(response.body).toEqual({
         csrfToken: expect.stringMatching(CSRF_TOKEN),
         accessTokenExpiresAt: new Date(before + ACCESS_TTL).toISOString(),
-        refreshToken: expect.stringMatching(/^durin_rt_/),
         refreshTokenExpiresAt: new Date(before + REFRESH_TTL).toISOString(),
         user: { id: expect.any(Number), username: 'demo' },
       });
-      expect(JSON.stringify(response.body)).not.toContain('durin_at_');
+      expect(JSON.stringify(response.body)).not.toMatch(/durin_(at|rt)_/);
       const { csrfToken } = response.body as { csrfToken: string };
+      // The auth and CSRF cookies live as long as the session can be refreshed (the server still
+      // refuses the access token after its hour): a cookie refresh needs both.
       const attributes = {
-        'max-age': String(ACCESS_TTL / 1000),
+        'max-age': String(REFRESH_TTL / 1000),
         path: '/',
         secure: true,
         samesite: 'Lax',
@@ -260,6 +286,11 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
         },
         // Readable by the page (no HttpOnly), same scope and lifetime; the body's token.
         { name: CSRF_COOKIE_NAME, value: csrfToken, attributes },
+        {
+          name: REFRESH_COOKIE_NAME,
+          value: expect.stringMatching(/^durin_rt_[A-Za-z0-9]{49}$/),
+          attributes: { ...attributes, path: REFRESH_PATH, httponly: true },
+        },
       ]);
     });
 
@@ -404,16 +435,17 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
       const slidTo = loginAt + 30 * MINUTE + ACCESS_TTL;
       expect(slid.body).toMatchObject({ session: { expiresAt: new Date(slidTo).toISOString() } });
       if (kind === 'cookie') {
-        // The browser's cookies are renewed with the token: same values, new lifetime.
+        // The browser's cookies are renewed with the token: same values, new lifetime (the slid
+        // refresh expiry, as at login).
         expect(authCookieOf(slid)).toMatchObject({
           value: session.accessToken,
-          attributes: { 'max-age': String(ACCESS_TTL / 1000), httponly: true, secure: true },
+          attributes: { 'max-age': String(REFRESH_TTL / 1000), httponly: true, secure: true },
         });
         expect(csrfCookieOf(slid)).toEqual({
           name: CSRF_COOKIE_NAME,
           value: session.csrfToken,
           attributes: {
-            'max-age': String(ACCESS_TTL / 1000),
+            'max-age': String(REFRESH_TTL / 1000),
             path: '/',
             secure: true,
             samesite: 'Lax',
@@ -457,17 +489,16 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
         expect(authCookieOf(renewed)).toMatchObject({ value: session.accessToken });
         expect(csrfCookieOf(renewed)).toMatchObject({
           value: session.csrfToken,
-          attributes: { 'max-age': String(ACCESS_TTL / 1000) },
+          attributes: { 'max-age': String(REFRESH_TTL / 1000) },
         });
       }
 
       if (kind === 'cookie') {
-        // Refresh sent with the cookie but without the CSRF header: 403 and no rotation.
+        // Refresh sent with the cookies but without the CSRF header: 403 and no rotation.
         const queries = sample.queries.count;
         const forged = await http()
-          .post('/auth/refresh')
-          .set(authHeaders(session))
-          .send({ refreshToken: session.refreshToken });
+          .post(REFRESH_PATH)
+          .set({ cookie: refreshHeaders(session).cookie });
         expectCsrfFailed(forged);
         expect(sample.queries.count).toBe(queries);
         expect((await me(session)).status).toBe(200);
@@ -483,11 +514,10 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
         expect(refreshed.response.headers['set-cookie']).toBeUndefined();
         expect(refreshed.response.body).not.toHaveProperty('csrfToken');
       } else {
-        // A cookie session gets its new access token as a cookie only, and the rotated
-        // session's CSRF token both in the body and in the readable cookie.
+        // A cookie session gets its new tokens as cookies only, and the rotated session's CSRF
+        // token both in the body and in the readable cookie.
         expect(refreshed.response.body).toEqual({
           csrfToken: expect.stringMatching(CSRF_TOKEN),
-          refreshToken: rotated.refreshToken,
           accessTokenExpiresAt: new Date(sample.clock.now() + ACCESS_TTL).toISOString(),
           refreshTokenExpiresAt: expect.any(String),
         });
@@ -529,11 +559,16 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
       const loggedOut = await http().post('/auth/logout').set(unsafeHeaders(session));
       expect(loggedOut.status).toBe(204);
       if (kind === 'cookie') {
-        // Both cookies are cleared, with the attributes they were set with.
+        // All three cookies are cleared, with the attributes they were set with.
         const cleared = { 'max-age': '0', path: '/', secure: true, samesite: 'Lax' };
         expect(setCookies(loggedOut.headers)).toEqual([
           { name: COOKIE_NAME, value: '', attributes: { ...cleared, httponly: true } },
           { name: CSRF_COOKIE_NAME, value: '', attributes: cleared },
+          {
+            name: REFRESH_COOKIE_NAME,
+            value: '',
+            attributes: { ...cleared, path: REFRESH_PATH, httponly: true },
+          },
         ]);
       }
       expectUnauthorized(await me(session), 'token_invalid');
@@ -562,10 +597,8 @@ describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
       sample.clock.advance(1);
       expectUnauthorized(await me(session), 'token_expired');
 
-      const refreshed = await http()
-        .post('/auth/refresh')
-        .send({ refreshToken: session.refreshToken });
-      expect(refreshed.status).toBe(200);
+      // A browser still has the (longer-lived) cookies and refreshes with them.
+      expect((await refresh(session)).response.status).toBe(200);
     });
 
     it('a rotated refresh token: the same pair again within the grace window, the end of the session after it', async () => {

@@ -48,14 +48,14 @@ class AppController {
     private readonly dataSource: DataSource,
   ) {}
 
-  /** A login as an app writes it: the cookie, and the CSRF token for the page. */
+  /** A login as an app writes it: the cookies, and the CSRF token for the page. */
   @Public()
   @Post('login/cookie')
   async login(@Body() body: { userId: number }, @Res({ passthrough: true }) response: object) {
     const user = await this.dataSource.getRepository(User).findOneByOrFail({ id: body.userId });
     const tokens = await this.tokens.generateCookieToken(user);
     const csrfToken = this.cookies.setAuthCookie(response, tokens);
-    return { refreshToken: tokens.refreshToken, csrfToken };
+    return { csrfToken };
   }
 
   @UseGuards(AuthGuard)
@@ -197,12 +197,22 @@ describe.each(MATRIX)('CSRF defence over %s on %s', (adapter, kind) => {
     user = await h.users.save({ email: `csrf-${Date.now()}-${Math.random()}@example.com` });
   });
 
-  /** A cookie session as the browser holds it: the cookie and the page's CSRF token. */
-  async function cookieSession(): Promise<{ tokens: TokenSet; cookie: string; csrf: string }> {
+  /**
+   * A cookie session as the browser holds it: the auth cookie, the refresh cookie (only sent to
+   * the refresh route) and the page's CSRF token.
+   */
+  async function cookieSession(): Promise<{
+    tokens: TokenSet;
+    cookie: string;
+    refreshCookie: string;
+    csrf: string;
+  }> {
     const tokens = await h.tokens.generateCookieToken(user);
+    const cookie = `__Host-token=${tokens.accessToken}`;
     return {
       tokens,
-      cookie: `__Host-token=${tokens.accessToken}`,
+      cookie,
+      refreshCookie: `${cookie}; __Secure-refresh=${tokens.refreshToken}`,
       csrf: h.cookies.csrfTokenFor(tokens.accessToken)!,
     };
   }
@@ -337,18 +347,15 @@ describe.each(MATRIX)('CSRF defence over %s on %s', (adapter, kind) => {
     );
   });
 
-  it('REQ-CSRF-03: cross-site POST /auth/refresh with the cookie -> 403 and no rotation', async () => {
-    const { tokens, cookie, csrf } = await cookieSession();
+  it('REQ-CSRF-03: cross-site POST /auth/refresh with the cookies -> 403 and no rotation', async () => {
+    const { tokens, refreshCookie, csrf } = await cookieSession();
     const before = await h.rows.find({ where: { familyId: tokens.token.familyId } });
     for (const headers of [
       { Origin: 'https://evil.example', 'X-CSRF-Token': csrf },
       { 'Sec-Fetch-Site': 'cross-site', 'X-CSRF-Token': csrf },
       { Origin: `https://${HOST}` },
     ]) {
-      const res = await post('/auth/refresh')
-        .set('Cookie', cookie)
-        .set(headers)
-        .send({ refreshToken: tokens.refreshToken });
+      const res = await post('/auth/refresh').set('Cookie', refreshCookie).set(headers);
       expect({ status: res.status, body: res.body as unknown }).toEqual({
         status: 403,
         body: CSRF_FAILED,
@@ -358,13 +365,12 @@ describe.each(MATRIX)('CSRF defence over %s on %s', (adapter, kind) => {
     expect(await h.rows.find({ where: { familyId: tokens.token.familyId } })).toEqual(before);
   });
 
-  it('REQ-CSRF-03: refresh with the cookie and its token rotates, with a new CSRF cookie', async () => {
-    const { tokens, cookie, csrf } = await cookieSession();
+  it('REQ-CSRF-03: refresh with the cookies and the token rotates, with a new CSRF cookie', async () => {
+    const { refreshCookie, csrf } = await cookieSession();
     const res = await post('/auth/refresh')
-      .set('Cookie', cookie)
+      .set('Cookie', refreshCookie)
       .set('Origin', `https://${HOST}`)
       .set('X-CSRF-Token', csrf)
-      .send({ refreshToken: tokens.refreshToken })
       .expect(200);
     const access = cookieValue(res, '__Host-token')!;
     const newCsrf = cookieValue(res, '__Host-csrf')!;
@@ -381,9 +387,12 @@ describe.each(MATRIX)('CSRF defence over %s on %s', (adapter, kind) => {
       .expect(200);
   });
 
-  it('REQ-CSRF-03: refresh without the cookie (body token only) needs no CSRF token', async () => {
-    const tokens = await h.tokens.generateCookieToken(user);
-    await post('/auth/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
+  it('REQ-CSRF-02: a header session refreshing with the body, no cookie, needs no CSRF token', async () => {
+    const tokens = await h.tokens.generateHeaderToken(user);
+    await post('/auth/refresh')
+      .set('Origin', 'https://evil.example')
+      .send({ refreshToken: tokens.refreshToken })
+      .expect(200);
   });
 
   it('REQ-CSRF-03: logout with the cookie needs the token; with it, both cookies are cleared', async () => {
@@ -396,10 +405,11 @@ describe.each(MATRIX)('CSRF defence over %s on %s', (adapter, kind) => {
       .set('Cookie', cookie)
       .set('X-CSRF-Token', csrf)
       .expect(204);
-    // REQ-CK-02: both cleared with the attributes they were set with.
+    // REQ-CK-02: all three cleared with the attributes they were set with.
     expect(setCookies(res)).toEqual([
       '__Host-token=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax',
       '__Host-csrf=; Max-Age=0; Path=/; Secure; SameSite=Lax',
+      '__Secure-refresh=; Max-Age=0; Path=/auth/refresh; HttpOnly; Secure; SameSite=Lax',
     ]);
     expect(await h.tokens.verifyToken(tokens.accessToken)).toBeNull();
   });
@@ -410,7 +420,10 @@ describe.each(MATRIX)('CSRF defence over %s on %s', (adapter, kind) => {
     const res = await request(h.http).get('/me').set('Cookie', cookie).expect(200);
     const lines = setCookies(res);
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toBe(`__Host-csrf=${csrf}; Max-Age=3600; Path=/; Secure; SameSite=Lax`);
+    // As long as the slid refresh expiry (1 day from now), not the access token's hour: the
+    // cookie refresh needs both cookies after the access token expired.
+    expect(lines[0]).toMatch(/^__Host-token=durin_at_\w+; Max-Age=86400; /);
+    expect(lines[1]).toBe(`__Host-csrf=${csrf}; Max-Age=86400; Path=/; Secure; SameSite=Lax`);
   });
 });
 
@@ -425,7 +438,7 @@ describe.each([['express'], ['fastify']] as const)('cookie defaults over %s', (a
   it('REQ-CK-01: __Host- prefix, HttpOnly, Secure, SameSite=Lax, Path=/, no Domain', async () => {
     const user = await h.users.save({ email: 'ck@example.com' });
     const res = await request(h.http).post('/login/cookie').send({ userId: user.id }).expect(201);
-    const [auth, csrf] = setCookies(res);
+    const [auth, csrf, refresh] = setCookies(res);
     const attributes = (line: string) =>
       line
         .split('; ')
@@ -433,16 +446,22 @@ describe.each([['express'], ['fastify']] as const)('cookie defaults over %s', (a
         .map((part) => part.split('=')[0].toLowerCase())
         .sort();
     expect(auth).toMatch(/^__Host-token=durin_at_[A-Za-z0-9]+; /);
+    // Max-Age: the refresh token's day, not the access token's hour (see setAuthCookie).
     expect(auth).toBe(
-      `__Host-token=${cookieValue(res, '__Host-token')}; Max-Age=3600; Path=/; HttpOnly; Secure; SameSite=Lax`,
+      `__Host-token=${cookieValue(res, '__Host-token')}; Max-Age=86400; Path=/; HttpOnly; Secure; SameSite=Lax`,
     );
     expect(attributes(auth)).toEqual(['httponly', 'max-age', 'path', 'samesite', 'secure']);
     expect(auth).not.toMatch(/domain=/i);
     // The CSRF cookie: the same, except that page scripts must be able to read it.
     expect(csrf).toMatch(/^__Host-csrf=[A-Za-z0-9_-]{43}; /);
     expect(attributes(csrf)).toEqual(['max-age', 'path', 'samesite', 'secure']);
-    // The access token never appears in the body of a cookie login.
-    expect(JSON.stringify(res.body)).not.toContain('durin_at_');
+    // The refresh cookie: `__Secure-` (`__Host-` needs Path=/), only sent to the refresh route.
+    expect(refresh).toBe(
+      `__Secure-refresh=${cookieValue(res, '__Secure-refresh')}; Max-Age=86400; Path=/auth/refresh; HttpOnly; Secure; SameSite=Lax`,
+    );
+    expect(refresh).toMatch(/^__Secure-refresh=durin_rt_[A-Za-z0-9]+; /);
+    // Neither token appears in the body of a cookie login.
+    expect(JSON.stringify(res.body)).not.toMatch(/durin_(at|rt)_/);
   });
 });
 
@@ -477,6 +496,8 @@ describe('cookie and CSRF configuration', () => {
       sameSite: 'lax',
       path: '/',
       domain: undefined,
+      refreshName: '__Secure-refresh',
+      refreshPath: '/auth/refresh',
     });
   });
 
@@ -485,18 +506,6 @@ describe('cookie and CSRF configuration', () => {
     const options = resolveDurinOptions({ userEntity: U, cookie: { secure: false } });
     expect(options.cookie.name).toBe('token');
     expect(options.csrf).toMatchObject({ cookieName: 'csrf', headerName: 'x-csrf-token' });
-  });
-
-  it('csrf.secret gives the same tokens on every instance; without it each process differs', () => {
-    const secret = 's'.repeat(32);
-    const a = resolveDurinOptions({ userEntity: U, csrf: { secret } }).csrf as ResolvedCsrfOptions;
-    const b = resolveDurinOptions({ userEntity: U, csrf: { secret } }).csrf as ResolvedCsrfOptions;
-    const r1 = resolveDurinOptions({ userEntity: U }).csrf as ResolvedCsrfOptions;
-    const r2 = resolveDurinOptions({ userEntity: U }).csrf as ResolvedCsrfOptions;
-    expect(csrfTokenFor(a, 'durin_at_x')).toBe(csrfTokenFor(b, 'durin_at_x'));
-    expect(csrfTokenFor(r1, 'durin_at_x')).not.toBe(csrfTokenFor(r2, 'durin_at_x'));
-    // The key is derived, not the secret itself.
-    expect(a.key.toString('utf8')).not.toContain(secret);
   });
 
   it.each([
@@ -585,7 +594,10 @@ describe('csrf: false (documented as unsafe)', () => {
   it('lets a cookie POST through without a token and sets no CSRF cookie', async () => {
     const user = await h.users.save({ email: 'off@example.com' });
     const login = await request(h.http).post('/login/cookie').send({ userId: user.id }).expect(201);
-    expect(setCookies(login)).toHaveLength(1);
+    expect(setCookies(login).map((line) => line.split('=')[0])).toEqual([
+      '__Host-token',
+      '__Secure-refresh',
+    ]);
     expect((login.body as { csrfToken?: string }).csrfToken).toBeUndefined();
     await request(h.http)
       .post('/things')

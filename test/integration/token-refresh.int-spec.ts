@@ -245,4 +245,39 @@ describe.each(DB_KINDS)('TokenService.refreshToken (%s)', (kind) => {
       expect(await service.verifyToken(first.accessToken)).toBeNull();
     });
   });
+
+  describe('with the access token presented alongside (opts.accessToken)', () => {
+    it('rotates when both belong to one session, also for a racing tab in the grace window', async () => {
+      const first = await service.generateCookieToken(user);
+      const next = await service.refreshToken(first.refreshToken, {
+        accessToken: first.accessToken,
+      });
+      expect(next).not.toBeNull();
+      const again = await service.refreshToken(first.refreshToken, {
+        accessToken: first.accessToken,
+      });
+      expect(again?.token.id).toBe(next!.token.id);
+    });
+
+    it("refuses another session's access token and writes nothing, spent tokens included", async () => {
+      const mine = await service.generateCookieToken(user);
+      const theirs = await service.generateCookieToken(user);
+      const before = await family(mine.token.familyId);
+      expect(
+        await service.refreshToken(mine.refreshToken, { accessToken: theirs.accessToken }),
+      ).toBeNull();
+      expect(
+        await service.refreshToken(mine.refreshToken, { accessToken: 'not a token' }),
+      ).toBeNull();
+      expect(await family(mine.token.familyId)).toEqual(before);
+
+      // A spent refresh token with a foreign access token is not reuse: the family lives on.
+      const rotated = (await service.refreshToken(mine.refreshToken))!;
+      app.clock.advance(MINUTE);
+      expect(
+        await service.refreshToken(mine.refreshToken, { accessToken: theirs.accessToken }),
+      ).toBeNull();
+      expect(await service.verifyToken(rotated.accessToken)).not.toBeNull();
+    });
+  });
 });

@@ -277,13 +277,56 @@ describe('auth cookie options', () => {
     service.setAuthCookie(reply, {
       accessToken: TOKEN,
       accessTokenExpiresAt: new Date(clock.now() + 90_500),
+      refreshToken: 'durin_rt_abc',
+      refreshTokenExpiresAt: new Date(clock.now() + 200_500),
     });
+    expect(headers['set-cookie']).toEqual([
+      'other=1',
+      `__Host-token=${TOKEN}; Max-Age=200; Path=/; HttpOnly; Secure; SameSite=Lax`,
+      `__Host-csrf=${service.csrfTokenFor(TOKEN)}; Max-Age=200; Path=/; Secure; SameSite=Lax`,
+      '__Secure-refresh=durin_rt_abc; Max-Age=200; Path=/auth/refresh; HttpOnly; Secure; SameSite=Lax',
+    ]);
     service.clearAuthCookie(reply);
     expect(headers['set-cookie']).toEqual([
       'other=1',
       '__Host-token=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax',
       '__Host-csrf=; Max-Age=0; Path=/; Secure; SameSite=Lax',
+      '__Secure-refresh=; Max-Age=0; Path=/auth/refresh; HttpOnly; Secure; SameSite=Lax',
     ]);
+  });
+
+  it('lets the auth and CSRF cookies live as long as the session can be refreshed', () => {
+    const service = new AuthCookieService(options, clock);
+    const access = new Date(clock.now() + 3_600_999);
+    const refresh = new Date(clock.now() + 86_400_999);
+    // Rounded down: no cookie outlives the expiry it was given.
+    expect(
+      service.serializeAuthCookie({ accessToken: TOKEN, accessTokenExpiresAt: access }),
+    ).toMatch(/; Max-Age=3600; /);
+    expect(
+      service.serializeAuthCookie({
+        accessToken: TOKEN,
+        accessTokenExpiresAt: access,
+        refreshTokenExpiresAt: refresh,
+      }),
+    ).toMatch(/; Max-Age=86400; /);
+    // A refresh expiry before the access expiry (a renewed access token) does not shorten it.
+    expect(
+      service.serializeAuthCookie({
+        accessToken: TOKEN,
+        accessTokenExpiresAt: refresh,
+        refreshTokenExpiresAt: access,
+      }),
+    ).toMatch(/; Max-Age=86400; /);
+    // No refresh token in the set: no refresh cookie is written.
+    const response = nodeResponse();
+    service.setAuthCookie(response, {
+      accessToken: TOKEN,
+      accessTokenExpiresAt: access,
+      refreshToken: null,
+      refreshTokenExpiresAt: null,
+    });
+    expect(String(response.getHeader('set-cookie'))).not.toContain('refresh');
   });
 
   it('refuses a response it cannot write to', () => {

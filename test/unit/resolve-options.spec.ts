@@ -4,6 +4,7 @@ import { AuthTokenEntity } from '../../lib/entities/auth-token.entity';
 import { DurinConfigurationError } from '../../lib/errors/durin-configuration.error';
 import { DurinModuleOptions } from '../../lib/interfaces/durin-module-options.interface';
 import { resolveDurinOptions } from '../../lib/options/resolve-options';
+import { isUnderRefreshPath } from '../../lib/options/resolve-refresh-cookie';
 
 @Entity('users')
 class User {
@@ -84,6 +85,9 @@ describe('resolveDurinOptions', () => {
       sameSite: 'lax',
       path: '/',
       domain: undefined,
+      // `__Host-` needs Path=/, which the refresh cookie must not have.
+      refreshName: '__Secure-refresh',
+      refreshPath: '/auth/refresh',
     });
   });
 
@@ -383,6 +387,117 @@ describe('resolveDurinOptions', () => {
       ['no prefix on a sub-path', { path: '/api' }, ['token'], 'token'],
     ])('prefixes __Host- when allowed: %s', (_name, cookie, authCookieNames, expected) => {
       expect(resolve({ cookie, authCookieNames }).cookie.name).toBe(expected);
+    });
+  });
+
+  describe('refresh cookie', () => {
+    const refreshCookie = (options: LooseOptions) => {
+      const { refreshName, refreshPath } = resolve(options).cookie;
+      return { refreshName, refreshPath };
+    };
+
+    it.each<[string, LooseOptions, { refreshName: string; refreshPath: string }]>([
+      ['the defaults', {}, { refreshName: '__Secure-refresh', refreshPath: '/auth/refresh' }],
+      [
+        'the mounted routes',
+        { routes: { path: 'session' } },
+        { refreshName: '__Secure-refresh', refreshPath: '/session/refresh' },
+      ],
+      [
+        'routes with slashes, as Nest normalises them',
+        { routes: { path: '/api//session/' } },
+        { refreshName: '__Secure-refresh', refreshPath: '/api/session/refresh' },
+      ],
+      [
+        'an explicit path beats the routes',
+        { routes: { path: 'auth' }, cookie: { refreshPath: '/api/v1/auth/refresh' } },
+        { refreshName: '__Secure-refresh', refreshPath: '/api/v1/auth/refresh' },
+      ],
+      [
+        'a given name',
+        { cookie: { refreshName: 'rt' } },
+        { refreshName: '__Secure-rt', refreshPath: '/auth/refresh' },
+      ],
+      [
+        'a name that already has __Secure-',
+        { cookie: { refreshName: '__Secure-rt' } },
+        { refreshName: '__Secure-rt', refreshPath: '/auth/refresh' },
+      ],
+      [
+        '__Host- where the path is / anyway',
+        { cookie: { refreshName: '__Host-rt', refreshPath: '/' } },
+        { refreshName: '__Host-rt', refreshPath: '/' },
+      ],
+    ])('resolves %s', (_name, options, expected) => {
+      expect(refreshCookie(options)).toEqual(expected);
+    });
+
+    it.each<[string, string, boolean]>([
+      ['/auth/refresh', '/auth/refresh', true],
+      ['/auth/refresh?x=1', '/auth/refresh', true],
+      ['/auth/refresh/', '/auth/refresh', true],
+      ['/api/auth/refresh', '/auth/refresh', false],
+      ['/auth/refreshx', '/auth/refresh', false],
+      ['/anything', '/', true],
+    ])('a request to %s carries a cookie of path %s: %s', (url, path, expected) => {
+      expect(isUnderRefreshPath(url, path)).toBe(expected);
+    });
+
+    it('has no prefix without secure (development)', () => {
+      process.env.NODE_ENV = 'development';
+      expect(refreshCookie({ cookie: { secure: false } })).toEqual({
+        refreshName: 'refresh',
+        refreshPath: '/auth/refresh',
+      });
+    });
+
+    it.each<[string, LooseOptions, string, RegExp]>([
+      ['a name with =', { cookie: { refreshName: 'a=b' } }, 'cookie.refreshName', /valid cookie/],
+      ['an empty name', { cookie: { refreshName: '' } }, 'cookie.refreshName', /valid cookie/],
+      [
+        '__Host- on the refresh path',
+        { cookie: { refreshName: '__Host-rt' } },
+        'cookie.refreshName',
+        /refreshPath '\/'/,
+      ],
+      [
+        '__Secure- without secure',
+        { cookie: { refreshName: '__Secure-rt', secure: false } },
+        'cookie.refreshName',
+        /secure: true/,
+      ],
+      [
+        'the auth cookie name',
+        { cookie: { name: 'sid', refreshName: 'sid', secure: false } },
+        'cookie.refreshName',
+        /differ/,
+      ],
+      [
+        'a name the guard reads',
+        { authCookieNames: ['token', '__Secure-legacy'], cookie: { refreshName: 'legacy' } },
+        'cookie.refreshName',
+        /differ/,
+      ],
+      [
+        'the CSRF cookie name',
+        { cookie: { refreshName: 'csrf', secure: false } },
+        'csrf.cookieName',
+        /differ/,
+      ],
+      [
+        'a relative path',
+        { cookie: { refreshPath: 'auth/refresh' } },
+        'cookie.refreshPath',
+        /'\/'/,
+      ],
+      ['a path with ;', { cookie: { refreshPath: '/a;b' } }, 'cookie.refreshPath', /';'/],
+      ['a path as a number', { cookie: { refreshPath: 1 } }, 'cookie.refreshPath', /string/],
+      ['routes.path with a space', { routes: { path: 'a b' } }, 'routes.path', /spaces/],
+    ])('refuses %s', (_name, options, option, message) => {
+      process.env.NODE_ENV = 'development';
+      const error = configurationError(() => resolve(options));
+      expect(error.option).toBe(option);
+      expect(error.message).toMatch(message);
     });
   });
 });

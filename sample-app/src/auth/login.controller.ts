@@ -54,9 +54,10 @@ export class LoginController {
   }
 
   /**
-   * A token in an HttpOnly cookie (browsers): the access token never reaches scripts, so it is not
-   * in the body. The refresh token is, for `POST /auth/refresh`, and so is the CSRF token that
-   * unsafe cookie-authenticated requests must send back in `X-CSRF-Token`.
+   * Tokens in HttpOnly cookies (browsers): neither the access token nor the refresh token reaches
+   * scripts, so neither is in the body (the refresh cookie is only sent to `POST /auth/refresh`).
+   * The body has the CSRF token that unsafe cookie-authenticated requests must send back in
+   * `X-CSRF-Token` (also in the readable CSRF cookie).
    */
   @Post('login/cookie')
   // A cross-site form must not log the browser into someone else's account (login CSRF).
@@ -74,7 +75,6 @@ export class LoginController {
     return {
       csrfToken,
       accessTokenExpiresAt: tokens.accessTokenExpiresAt,
-      refreshToken: tokens.refreshToken,
       refreshTokenExpiresAt: tokens.refreshTokenExpiresAt,
       user,
     };
