@@ -8,8 +8,6 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import request from 'supertest';
@@ -34,6 +32,7 @@ import { TokenFormat } from '../../lib/tokens/token-format';
 import { createTestDatabase, type TestDatabase, type TestDbKind } from '../support/databases';
 import { QueryCounter } from '../support/query-counter';
 import { type TcpProxy, withPgThroughProxy } from '../support/tcp-proxy';
+import { startHttpApp } from '../support/http-app';
 
 // ---------------------------------------------------------------- the app under test
 
@@ -158,16 +157,7 @@ async function createHarness(
     .overrideProvider(DURIN_CLOCK)
     .useValue(clock)
     .compile();
-  const app =
-    adapter === 'express'
-      ? moduleRef.createNestApplication(new ExpressAdapter(), { logger: false })
-      : moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
-          logger: false,
-        });
-  await app.init();
-  if (adapter === 'fastify') {
-    await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
-  }
+  const app = await startHttpApp(moduleRef, adapter);
   return {
     app,
     http: app.getHttpServer(),

@@ -1,12 +1,11 @@
 import { Body, Controller, INestApplication, Post } from '@nestjs/common';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import request from 'supertest';
 import { Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { DurinModule, TokenService } from '../../lib';
 import { createTestDatabase, type TestDatabase } from '../support/databases';
+import { startHttpApp } from '../support/http-app';
 
 /**
  * A real app's own code calls the TokenService and lets library errors escape, with no exception
@@ -81,16 +80,7 @@ describe.each(['express', 'fastify'] as const)('library errors over HTTP (%s)', 
       ],
       controllers: [AppLoginController],
     }).compile();
-    app =
-      adapter === 'express'
-        ? moduleRef.createNestApplication(new ExpressAdapter(), { logger: false })
-        : moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
-            logger: false,
-          });
-    await app.init();
-    if (adapter === 'fastify') {
-      await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
-    }
+    app = await startHttpApp(moduleRef, adapter);
     const users = app.get(DataSource).getRepository(ErrorsUser);
     user = await users.save(users.create({ username: 'alice' }));
     await app.get(TokenService).createClient({ name: 'web' });

@@ -1,13 +1,12 @@
 import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import request from 'supertest';
 import { Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { DurinModule, TokenService } from '../../lib';
 import { createTestDatabase, type TestDatabase } from '../support/databases';
+import { startHttpApp } from '../support/http-app';
 
 /**
  * The ready-made refresh route validates its own body, whatever global pipe the app installs: an
@@ -78,16 +77,7 @@ describe.each(MATRIX)('POST /auth/refresh on %s under a global %s', (adapter, _n
       ],
       providers: [{ provide: APP_PIPE, useFactory: pipe }],
     }).compile();
-    app =
-      adapter === 'express'
-        ? moduleRef.createNestApplication(new ExpressAdapter(), { logger: false })
-        : moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
-            logger: false,
-          });
-    await app.init();
-    if (adapter === 'fastify') {
-      await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
-    }
+    app = await startHttpApp(moduleRef, adapter);
     tokens = app.get(TokenService);
     const users = app.get(DataSource).getRepository(PipeUser);
     user = await users.save(users.create({ username: 'alice' }));

@@ -11,8 +11,6 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import request from 'supertest';
@@ -37,6 +35,7 @@ import { ResolvedCsrfOptions } from '../../lib/options/resolve-security-options'
 import { createTestDatabase, type TestDatabase, type TestDbKind } from '../support/databases';
 import { MINUTE, START, silentLogger, typeOrmOptions } from './support/durin-test-app';
 import { User } from './support/user.entity';
+import { startHttpApp } from '../support/http-app';
 
 // ---------------------------------------------------------------- the app under test
 
@@ -129,16 +128,7 @@ async function createHarness(
     .useValue(clock)
     .setLogger(silentLogger)
     .compile();
-  const app =
-    adapter === 'express'
-      ? moduleRef.createNestApplication(new ExpressAdapter(), { logger: false })
-      : moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
-          logger: false,
-        });
-  await app.init();
-  if (adapter === 'fastify') {
-    await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
-  }
+  const app = await startHttpApp(moduleRef, adapter);
   const dataSource = app.get(DataSource);
   return {
     app,

@@ -1,6 +1,4 @@
 import { Body, Controller, Get, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { INestApplication, LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -21,6 +19,7 @@ import {
 import type { TestDatabase } from '../../support/databases';
 import { silentLogger, typeOrmOptions } from './durin-test-app';
 import { User } from './user.entity';
+import { startHttpApp } from '../../support/http-app';
 
 /**
  * An app with a cookie login written as the README tells users to (the tokens only in cookies,
@@ -116,15 +115,12 @@ export async function startCookieSessionApp(
     .setLogger(silentLogger)
     .compile();
   const logger = setup.logger ?? false;
-  const app =
-    adapter === 'express'
-      ? moduleRef.createNestApplication(new ExpressAdapter(), { logger })
-      : moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger });
-  if (setup.globalPrefix !== undefined) app.setGlobalPrefix(setup.globalPrefix);
-  await app.init();
-  if (adapter === 'fastify') {
-    await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
-  }
+  const app = await startHttpApp(moduleRef, adapter, {
+    logger,
+    configure: (created) => {
+      if (setup.globalPrefix !== undefined) created.setGlobalPrefix(setup.globalPrefix);
+    },
+  });
   const dataSource = app.get(DataSource);
   return {
     app,
