@@ -8,7 +8,7 @@ import {
 } from '../errors/token-errors';
 import { CreateClientOptions } from '../interfaces/token-set.interface';
 import { ResolvedDurinOptions } from '../options/resolved-options';
-import { TokenStore } from '../store/token-store';
+import { liveAt, TokenStore } from '../store/token-store';
 
 /**
  * Personal API keys: header tokens of the client `apiAccessClientName`, one live key per user.
@@ -77,21 +77,17 @@ export async function assertNoLiveApiKey<T extends AbstractAuthToken>(
   clientName: string,
   now: number,
 ): Promise<void> {
-  const live = await manager
-    .getRepository<T>(store.tokens.target)
-    .createQueryBuilder('token')
-    .innerJoin('token.client', 'client')
-    .select(['token.id'])
-    .where('token.user = :userId', { userId })
-    .andWhere('token.authType = :header', { header: 'header' })
-    .andWhere('client.name = :clientName', { clientName })
-    .andWhere('token.revokedAt IS NULL')
-    .andWhere('(token.absoluteExpiresAt IS NULL OR token.absoluteExpiresAt > :now)', { now })
-    .andWhere(
-      '((token.expiresAt IS NULL OR token.expiresAt > :now) OR (token.refreshExpiresAt IS NOT NULL AND token.refreshExpiresAt > :now))',
-      { now },
-    )
-    .getOne();
+  const live = await liveAt(
+    manager
+      .getRepository<T>(store.tokens.target)
+      .createQueryBuilder('token')
+      .innerJoin('token.client', 'client')
+      .select(['token.id'])
+      .where('token.user = :userId', { userId })
+      .andWhere('token.authType = :header', { header: 'header' })
+      .andWhere('client.name = :clientName', { clientName }),
+    now,
+  ).getOne();
   if (live !== null) {
     throw new ApiKeyExistsError();
   }

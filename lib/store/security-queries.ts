@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EntityManager, Repository } from 'typeorm';
 import { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
-import { TokenStore } from './token-store';
+import { liveAt, TokenStore } from './token-store';
 
 /**
  * The SQL of the refresh grace window and the per-user session limit, next to `TokenStore` (which
@@ -99,17 +99,14 @@ export async function liveSessionHeads<T extends AbstractAuthToken>(
   now: number,
   excludeApiClient: string | null,
 ): Promise<SessionHead[]> {
-  const query = repositoryOf(store, manager)
-    .createQueryBuilder('token')
-    .leftJoin('token.client', 'client')
-    .select(['token.id', 'token.familyId', 'token.authType', 'token.createdAt'])
-    .where('token.user = :userId', { userId })
-    .andWhere('token.revokedAt IS NULL')
-    .andWhere('(token.absoluteExpiresAt IS NULL OR token.absoluteExpiresAt > :now)', { now })
-    .andWhere(
-      '((token.expiresAt IS NULL OR token.expiresAt > :now) OR (token.refreshExpiresAt IS NOT NULL AND token.refreshExpiresAt > :now))',
-      { now },
-    );
+  const query = liveAt(
+    repositoryOf(store, manager)
+      .createQueryBuilder('token')
+      .leftJoin('token.client', 'client')
+      .select(['token.id', 'token.familyId', 'token.authType', 'token.createdAt'])
+      .where('token.user = :userId', { userId }),
+    now,
+  );
   if (excludeApiClient !== null) {
     // COALESCE: a token without a client must count, and `NULL = 'api'` would drop it.
     query.andWhere("NOT (token.authType = 'header' AND COALESCE(client.name, '') = :apiClient)", {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
+import { DataSource, EntityManager, ObjectLiteral, Repository, SelectQueryBuilder } from 'typeorm';
 import { AbstractAuthToken, RevocationReason } from '../entities/abstract-auth-token.entity';
 import { ClientEntity } from '../entities/client.entity';
 import { PreparedAccessLookup } from './prepared-access-lookup';
@@ -18,6 +18,24 @@ export interface TouchChanges {
   expiresAt?: Date | null;
   refreshExpiresAt?: Date | null;
   lastRefreshedAt?: Date;
+}
+
+/**
+ * Narrows a query on `token` to sessions usable at `now`: not revoked, within the absolute cap, and
+ * with an access or refresh token that has not expired. The one definition of "live", shared by
+ * the session list, the session limit and the one-API-key check, so they never disagree.
+ */
+export function liveAt<E extends ObjectLiteral>(
+  query: SelectQueryBuilder<E>,
+  now: number,
+): SelectQueryBuilder<E> {
+  return query
+    .andWhere('token.revokedAt IS NULL')
+    .andWhere('(token.absoluteExpiresAt IS NULL OR token.absoluteExpiresAt > :now)', { now })
+    .andWhere(
+      '((token.expiresAt IS NULL OR token.expiresAt > :now) OR (token.refreshExpiresAt IS NOT NULL AND token.refreshExpiresAt > :now))',
+      { now },
+    );
 }
 
 /**
@@ -244,16 +262,13 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
 
   /** Live sessions of a user, newest first. */
   listLive(userId: unknown, now: number): Promise<T[]> {
-    return this.tokens
-      .createQueryBuilder('token')
-      .leftJoinAndSelect('token.client', 'client')
-      .where('token.user = :userId', { userId })
-      .andWhere('token.revokedAt IS NULL')
-      .andWhere('(token.absoluteExpiresAt IS NULL OR token.absoluteExpiresAt > :now)', { now })
-      .andWhere(
-        '((token.expiresAt IS NULL OR token.expiresAt > :now) OR (token.refreshExpiresAt IS NOT NULL AND token.refreshExpiresAt > :now))',
-        { now },
-      )
+    return liveAt(
+      this.tokens
+        .createQueryBuilder('token')
+        .leftJoinAndSelect('token.client', 'client')
+        .where('token.user = :userId', { userId }),
+      now,
+    )
       .orderBy('token.createdAt', 'DESC')
       .addOrderBy('token.id', 'ASC')
       .getMany();
