@@ -1,8 +1,11 @@
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { ApiKeyIssuer } from './api-keys/api-key-issuer';
 import { AuthGuard } from './auth.guard';
+import { TokenAuthenticator } from './authentication/token-authenticator';
 import { DurinCacheService } from './cache/durin-cache.service';
+import { ClientRegistry } from './clients/client-registry';
 import { SystemClock } from './clock';
 import { AuthCookieService } from './cookies/auth-cookie.service';
 import { OriginGuard } from './csrf/origin.guard';
@@ -24,11 +27,34 @@ import {
   DurinStaticOptions,
   EntityClass,
 } from './interfaces/durin-module-options.interface';
+import { TokenIssuer } from './issuing/token-issuer';
 import { resolveDurinOptions } from './options/resolve-options';
 import { DurinRoutesBodyErrors } from './routes/body-parse-errors';
 import { ResolvedDurinOptions } from './options/resolved-options';
+import { TokenExpiry } from './revocation/token-expiry';
+import { TokenRevoker } from './revocation/token-revoker';
+import { GraceReplay } from './rotation/grace-replay';
+import { TokenRotator } from './rotation/token-rotator';
+import { SessionLister } from './sessions/session-lister';
 import { TokenStore } from './store/token-store';
 import { TokenService } from './token.service';
+import { TokenSecrets } from './tokens/token-secrets';
+
+/**
+ * The units `TokenService` delegates to, each one concept; exported so an app can inject one
+ * alone (a login service needs only the issuer).
+ */
+const TOKEN_UNITS = [
+  TokenIssuer,
+  ApiKeyIssuer,
+  TokenAuthenticator,
+  TokenRotator,
+  GraceReplay,
+  TokenRevoker,
+  TokenExpiry,
+  SessionLister,
+  ClientRegistry,
+];
 
 /** Options of `DurinModule.forRoot()`. */
 export type DurinModuleRootOptions = typeof DURIN_OPTIONS_TYPE;
@@ -55,7 +81,8 @@ function pickStatic(options: DurinStaticOptions): DurinStaticOptions {
  * Revocable, per-device opaque tokens for NestJS.
  *
  * Registers the token and client entities with TypeORM (so `autoLoadEntities` finds them) and
- * provides {@link TokenService}, {@link AuthGuard} and {@link AuthCookieService}; the clock is a
+ * provides {@link TokenService} (and the units it delegates to), {@link AuthGuard} and
+ * {@link AuthCookieService}; the clock is a
  * provider under `DURIN_CLOCK` that tests can override. With `routes: { path }` it also mounts the
  * ready-made session endpoints (refresh, renew, logout, logoutall, sessions, apiaccess) under
  * `path`; those need the optional peers class-validator and class-transformer.
@@ -123,6 +150,8 @@ export class DurinModule extends DurinConfigurableModuleClass {
         inject: [DURIN_RESOLVED_OPTIONS, getDataSourceToken(statics.dataSource)],
       },
       DurinEventsService,
+      TokenSecrets,
+      ...TOKEN_UNITS,
       TokenService,
       AuthCookieService,
       AuthGuard,
@@ -146,6 +175,7 @@ export class DurinModule extends DurinConfigurableModuleClass {
       exports: [
         ...(definition.exports ?? []),
         TokenService,
+        ...TOKEN_UNITS,
         TokenStore,
         DurinCacheService,
         DurinEventsService,

@@ -6,6 +6,16 @@ export type { DurinModuleAsyncOptions, DurinModuleRootOptions } from './durin.mo
 export { DURIN_MODULE_OPTIONS } from './durin.module-definition';
 export { DURIN_CLOCK, DURIN_PUBLIC_KEY, DURIN_RESOLVED_OPTIONS } from './durin.constants';
 export { TokenService } from './token.service';
+export { TokenIssuer } from './issuing/token-issuer';
+export type { BeforeInsertHook } from './issuing/token-issuer';
+export { ApiKeyIssuer } from './api-keys/api-key-issuer';
+export { TokenAuthenticator } from './authentication/token-authenticator';
+export { TokenRotator } from './rotation/token-rotator';
+export { GraceReplay } from './rotation/grace-replay';
+export { TokenRevoker } from './revocation/token-revoker';
+export { TokenExpiry } from './revocation/token-expiry';
+export { SessionLister } from './sessions/session-lister';
+export { ClientRegistry } from './clients/client-registry';
 export { SystemClock, ManualClock } from './clock';
 export { DurinCacheService } from './cache/durin-cache.service';
 export { DurinEventsService } from './events/durin-events.service';

@@ -23,7 +23,7 @@ import { liveAt, TokenStore } from '../store/token-store';
  * is already taken by logins under `maxSessionsPerUser`.
  */
 
-/** What {@link ensureApiClient} needs of `TokenService`. */
+/** What {@link ensureApiClient} needs of the client registry. */
 export interface ApiClientSource {
   getClient(name: string): Promise<ClientEntity | null>;
   createClient(input: CreateClientOptions): Promise<ClientEntity>;
