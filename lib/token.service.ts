@@ -67,7 +67,7 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
   /**
    * The live token for a raw access token, with its user; `null` when it is malformed, unknown,
    * expired, revoked, of the other auth type (when `authType` is given) or its user is inactive.
-   * Never throws on bad input; throws {@link TokenStoreUnavailableError} when the store fails, so
+   * Never throws on bad input; throws `TokenStoreUnavailableError` (503) when the store fails, so
    * callers can fail closed.
    */
   verifyToken(raw: unknown, authType?: AuthType): Promise<T | null> {
@@ -129,7 +129,7 @@ export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
 
   /**
    * Logs a user out everywhere. Returns the number of sessions ended. Resolves once the write has
-   * committed; throws {@link TokenStoreUnavailableError} when the store fails.
+   * committed; throws `TokenStoreUnavailableError` (503) when the store fails.
    */
   revokeAllUserTokens(userOrId: object | string | number): Promise<number> {
     return this.revoker.revokeAllUserTokens(userOrId);
