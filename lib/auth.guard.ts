@@ -198,3 +198,19 @@ export class AuthGuard implements CanActivate {
     });
   }
 }
+
+/**
+ * {@link AuthGuard} under a name that cannot clash with `@nestjs/passport`'s `AuthGuard`, so an
+ * app using both needs no import alias. The same class: either name works everywhere.
+ *
+ * @example
+ * import { AuthGuard } from '@nestjs/passport';
+ * import { DurinAuthGuard } from 'nestjs-durin';
+ *
+ * @UseGuards(DurinAuthGuard)
+ * @Controller('orders')
+ * export class OrdersController {}
+ */
+export const DurinAuthGuard = AuthGuard;
+/** The instance type of {@link DurinAuthGuard}. */
+export type DurinAuthGuard = AuthGuard;

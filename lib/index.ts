@@ -22,7 +22,7 @@ export type {
 } from './events/durin-event.interface';
 export type { DurinCacheStats } from './cache/durin-cache.service';
 
-export { AuthGuard } from './auth.guard';
+export { AuthGuard, DurinAuthGuard } from './auth.guard';
 export type { DurinAuthResult } from './auth.guard';
 export { AuthCookieService } from './cookies/auth-cookie.service';
 export { OriginGuard } from './csrf/origin.guard';
