@@ -1,4 +1,4 @@
-import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
+import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuthGuard } from './auth.guard';
@@ -6,7 +6,12 @@ import { DurinCacheService } from './cache/durin-cache.service';
 import { SystemClock } from './clock';
 import { AuthCookieService } from './cookies/auth-cookie.service';
 import { OriginGuard } from './csrf/origin.guard';
-import { DURIN_CLOCK, DURIN_RESOLVED_OPTIONS, DURIN_STATIC_OPTIONS } from './durin.constants';
+import {
+  DURIN_CLOCK,
+  DURIN_RESOLVED_OPTIONS,
+  DURIN_ROUTES_PATH,
+  DURIN_STATIC_OPTIONS,
+} from './durin.constants';
 import {
   DURIN_ASYNC_OPTIONS_TYPE,
   DURIN_MODULE_OPTIONS,
@@ -26,6 +31,7 @@ import {
 } from './interfaces/durin-module-options.interface';
 import { resolveDurinOptions } from './options/resolve-options';
 import { DurinRoutesBodyErrors } from './routes/body-parse-errors';
+import { loadRoutesController } from './routes/load-routes-controller';
 import { ResolvedDurinOptions } from './options/resolved-options';
 import { TokenStore } from './store/token-store';
 import { TokenService } from './token.service';
@@ -128,9 +134,13 @@ export class DurinModule extends DurinConfigurableModuleClass {
       AuthGuard,
       OriginGuard,
     ];
-    const controllers = statics.routes === undefined ? [] : [loadRoutesController(statics.routes)];
+    const controllers =
+      statics.routes === undefined ? [] : [loadRoutesController(statics.routes, 'routes')];
     if (statics.routes !== undefined) {
-      providers.push(DurinRoutesBodyErrors);
+      providers.push(
+        { provide: DURIN_ROUTES_PATH, useValue: statics.routes.path },
+        DurinRoutesBodyErrors,
+      );
     }
     return {
       ...definition,
@@ -158,30 +168,6 @@ export class DurinModule extends DurinConfigurableModuleClass {
       ],
     };
   }
-}
-
-/**
- * The routes controller for `routes.path`. Loaded only when routes are mounted: it needs
- * class-validator and class-transformer (optional peer dependencies), which the core does not.
- */
-function loadRoutesController(routes: DurinStaticOptions['routes']): Type<unknown> {
-  if (typeof routes !== 'object' || routes === null || typeof routes.path !== 'string') {
-    throw new DurinConfigurationError('routes', "must be an object like { path: 'auth' }");
-  }
-  for (const peer of ['class-validator', 'class-transformer']) {
-    try {
-      require.resolve(peer);
-    } catch {
-      throw new DurinConfigurationError(
-        'routes',
-        `the ready-made routes need the optional peer dependency '${peer}' (npm install class-validator class-transformer)`,
-      );
-    }
-  }
-  type RoutesModule = typeof import('./routes/durin-routes.controller');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred on purpose, see above
-  const routesModule: RoutesModule = require('./routes/durin-routes.controller');
-  return routesModule.createDurinRoutesController(routes.path);
 }
 
 /** `userIdField` must name the user's primary key: the token's foreign key points at it. */

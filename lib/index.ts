@@ -41,7 +41,9 @@ export type {
 export type { DurinRequest } from './http/durin-request';
 export { getRequestCredential } from './http/request-credential';
 export type { RequestCredential } from './http/request-credential';
-// Types only: the routes module itself is loaded on demand (class-validator is an optional peer).
+export { DurinRoutesModule } from './routes/durin-routes.module';
+export type { DurinRoutesModuleOptions } from './routes/durin-routes.module';
+// Types only: the routes controller itself is loaded on demand (class-validator is an optional peer).
 export type {
   DurinApiKeyCreatedResponse,
   DurinApiKeyResponse,

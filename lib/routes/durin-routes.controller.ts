@@ -1,4 +1,5 @@
 import {
+  CanActivate,
   Controller,
   Delete,
   Get,
@@ -7,12 +8,14 @@ import {
   HttpStatus,
   Inject,
   Logger,
+  NestInterceptor,
   Param,
   Post,
   Req,
   Res,
   Type,
   UseGuards,
+  ControllerOptions,
   UseInterceptors,
 } from '@nestjs/common';
 import { AuthGuard } from '../auth.guard';
@@ -70,8 +73,9 @@ function apiKeyNotFound(): DurinHttpException {
  * defence (`csrf` option), else 403 `csrf_failed` with nothing changed. A refresh with the refresh
  * cookie needs the auth cookie and its CSRF token too, and both cookies must be of one session.
  *
- * A failing database is a 503 with `Retry-After` everywhere. The protected routes carry the
- * {@link AuthGuard} themselves, so they work with or without a global guard.
+ * A failing database is a 503 with `Retry-After` everywhere. The mounted controller carries the
+ * {@link AuthGuard} itself (refresh is `@Public()`), so the routes work with or without a global
+ * guard.
  */
 @UseInterceptors(DurinErrorsInterceptor)
 export class DurinRoutesController {
@@ -120,7 +124,6 @@ export class DurinRoutesController {
   }
 
   /** durin's "refresh": the current token lives its full lifetime from now (capped). */
-  @UseGuards(AuthGuard)
   @Post('renew')
   @HttpCode(HttpStatus.OK)
   async renew(
@@ -149,7 +152,6 @@ export class DurinRoutesController {
   }
 
   /** Ends the session the request was made with (its refresh token included). */
-  @UseGuards(AuthGuard)
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   async logout(
@@ -162,7 +164,6 @@ export class DurinRoutesController {
   }
 
   /** Ends every session of the user, on every device. */
-  @UseGuards(AuthGuard)
   @Post('logoutall')
   @HttpCode(HttpStatus.NO_CONTENT)
   async logoutAll(
@@ -175,7 +176,6 @@ export class DurinRoutesController {
   }
 
   /** The user's live sessions, newest first. */
-  @UseGuards(AuthGuard)
   @Get('sessions')
   async sessions(@AuthToken() token: AbstractAuthToken): Promise<DurinSessionResponse[]> {
     const sessions = await this.tokens.listUserTokens(token.user);
@@ -193,7 +193,6 @@ export class DurinRoutesController {
   }
 
   /** Ends another session of the same user (a lost phone); the current one goes through logout. */
-  @UseGuards(AuthGuard)
   @Delete('sessions/:id')
   @HttpCode(HttpStatus.NO_CONTENT)
   async endSession(@Param('id') id: string, @AuthToken() token: AbstractAuthToken): Promise<void> {
@@ -214,7 +213,6 @@ export class DurinRoutesController {
   }
 
   /** The personal API key's metadata. */
-  @UseGuards(AuthGuard)
   @Get('apiaccess')
   async getApiKey(@AuthToken() token: AbstractAuthToken): Promise<DurinApiKeyResponse> {
     const key = await this.findApiKey(token);
@@ -230,7 +228,6 @@ export class DurinRoutesController {
    * one long-lived credential, not a session to rotate). One live key per user, also when
    * requests race: the losers get 400 `api_key_exists`.
    */
-  @UseGuards(AuthGuard)
   @Post('apiaccess')
   @HttpCode(HttpStatus.CREATED)
   async createApiKey(@AuthToken() token: AbstractAuthToken): Promise<DurinApiKeyCreatedResponse> {
@@ -247,7 +244,6 @@ export class DurinRoutesController {
   }
 
   /** Revokes the personal API key. */
-  @UseGuards(AuthGuard)
   @Delete('apiaccess')
   @HttpCode(HttpStatus.NO_CONTENT)
   async deleteApiKey(@AuthToken() token: AbstractAuthToken): Promise<void> {
@@ -299,12 +295,26 @@ export class DurinRoutesController {
   }
 }
 
+/** How {@link createDurinRoutesController} mounts the routes. */
+export interface DurinRoutesMount {
+  path: string;
+  version?: ControllerOptions['version'];
+  guards?: ReadonlyArray<Type<CanActivate> | CanActivate>;
+  interceptors?: ReadonlyArray<Type<NestInterceptor> | NestInterceptor>;
+}
+
 /**
  * The routes controller mounted at `path`. A subclass per call, so two modules (or two test apps)
- * with different paths never share route metadata.
+ * with different paths never share route metadata. The durin guard comes first, so the app's own
+ * guards already see `request.user`; the app's interceptors run inside the library's error
+ * mapping.
  */
-export function createDurinRoutesController(path: string): Type<DurinRoutesController> {
+export function createDurinRoutesController(mount: DurinRoutesMount): Type<DurinRoutesController> {
   class MountedDurinRoutesController extends DurinRoutesController {}
-  Controller(path)(MountedDurinRoutesController);
+  Controller({ path: mount.path, version: mount.version })(MountedDurinRoutesController);
+  UseGuards(AuthGuard, ...(mount.guards ?? []))(MountedDurinRoutesController);
+  if (mount.interceptors !== undefined && mount.interceptors.length > 0) {
+    UseInterceptors(...mount.interceptors)(MountedDurinRoutesController);
+  }
   return MountedDurinRoutesController;
 }
