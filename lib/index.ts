@@ -107,6 +107,7 @@ export type {
   AuthenticationResult,
   AuthFailureReason,
   CreateClientOptions,
+  DurinTokenOf,
   GenerateTokenOptions,
   RefreshTokenOptions,
   SessionInfo,

@@ -21,6 +21,7 @@ import { Clock } from './interfaces/clock.interface';
 import { AuthType } from './interfaces/durin-module-options.interface';
 import {
   AuthenticationResult,
+  DurinTokenOf,
   CreateClientOptions,
   GenerateTokenOptions,
   RefreshTokenOptions,
@@ -54,11 +55,18 @@ interface Lifetimes {
  * The token lifecycle: issue, verify, refresh (rotation), renew, expire, revoke, list; and the
  * clients that set per-client lifetimes. Inject it in your own login and logout code.
  *
+ * Typed by the app's user entity (`TokenService<User>`: `set.token.user` is a `User`) or by its
+ * own token model (`TokenService<MyToken>`); see {@link DurinTokenOf}.
+ *
  * @example
  * const { accessToken, refreshToken } = await tokens.generateHeaderToken(user, { client: 'web' });
  */
 @Injectable()
-export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
+export class TokenService<
+  // Type-level only: the second parameter is what the lifecycle code works with.
+  TUserOrToken extends object = object,
+  T extends AbstractAuthToken = DurinTokenOf<TUserOrToken>,
+> {
   private readonly format: TokenFormat;
   private readonly hasher: TokenHasher;
 
