@@ -2,6 +2,12 @@ import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuthGuard } from './auth.guard';
+import {
+  getAuthCookieServiceToken,
+  getDurinOptionsToken,
+  getTokenServiceToken,
+  isNamedInstance,
+} from './durin-instance';
 import { DurinCacheService } from './cache/durin-cache.service';
 import { SystemClock } from './clock';
 import { AuthCookieService } from './cookies/auth-cookie.service';
@@ -21,6 +27,7 @@ import {
 import { AbstractAuthToken } from './entities/abstract-auth-token.entity';
 import { AuthTokenEntity } from './entities/auth-token.entity';
 import { ClientEntity } from './entities/client.entity';
+import { instanceTokenEntity } from './entities/instance-token-entity';
 import { registerDurinUserEntity } from './entities/user-entity.registry';
 import { DurinConfigurationError } from './errors/durin-configuration.error';
 import { DurinEventsService } from './events/durin-events.service';
@@ -45,7 +52,7 @@ export type DurinModuleRootOptions = typeof DURIN_OPTIONS_TYPE;
  */
 export type DurinModuleAsyncOptions = typeof DURIN_ASYNC_OPTIONS_TYPE & DurinStaticOptions;
 
-const STATIC_KEYS = ['userEntity', 'tokenEntity', 'dataSource', 'routes'] as const;
+const STATIC_KEYS = ['userEntity', 'tokenEntity', 'dataSource', 'routes', 'name'] as const;
 
 function pickStatic(options: DurinStaticOptions): DurinStaticOptions {
   const picked: DurinStaticOptions = {};
@@ -88,23 +95,33 @@ export class DurinModule extends DurinConfigurableModuleClass {
   }
 
   private static complete(definition: DynamicModule, statics: DurinStaticOptions): DynamicModule {
-    if (statics.userEntity !== undefined) {
-      if (typeof statics.userEntity !== 'function') {
+    const named = isNamedInstance(statics.name);
+    if (statics.userEntity !== undefined && typeof statics.userEntity !== 'function') {
+      throw new DurinConfigurationError(
+        'userEntity',
+        "must be the app's TypeORM user entity class",
+      );
+    }
+    let tokenEntity: EntityClass<AbstractAuthToken> = statics.tokenEntity ?? AuthTokenEntity;
+    if (named) {
+      // A named instance keeps its user entity to itself: its token entity's relation points at it.
+      if (statics.userEntity === undefined) {
         throw new DurinConfigurationError(
           'userEntity',
-          "must be the app's TypeORM user entity class",
+          'a named instance needs it next to `name` (also with forRootAsync)',
         );
       }
+      tokenEntity = instanceTokenEntity(statics.name as string, statics.userEntity, tokenEntity);
+    } else if (statics.userEntity !== undefined) {
       registerDurinUserEntity(statics.userEntity);
     }
-    const tokenEntity: EntityClass<AbstractAuthToken> = statics.tokenEntity ?? AuthTokenEntity;
     const providers: Provider[] = [
       { provide: DURIN_STATIC_OPTIONS, useValue: statics },
       {
         provide: DURIN_RESOLVED_OPTIONS,
         useFactory: (options: DurinModuleOptions, fixed: DurinStaticOptions) => {
           const resolved = resolveDurinOptions({ ...options, ...fixed });
-          registerDurinUserEntity(resolved.userEntity);
+          if (!named) registerDurinUserEntity(resolved.userEntity);
           return resolved;
         },
         inject: [DURIN_MODULE_OPTIONS, DURIN_STATIC_OPTIONS],
@@ -129,13 +146,22 @@ export class DurinModule extends DurinConfigurableModuleClass {
         inject: [DURIN_RESOLVED_OPTIONS, getDataSourceToken(statics.dataSource)],
       },
       DurinEventsService,
-      TokenService,
-      AuthCookieService,
-      AuthGuard,
       OriginGuard,
+      // A named instance provides the classes apps look up under its own tokens only, so that
+      // `moduleRef.get(TokenService)` and the class tokens always mean the default instance;
+      // its guard is `AuthGuard.for(name)`.
+      ...(named
+        ? [
+            { provide: getTokenServiceToken(statics.name), useClass: TokenService },
+            { provide: getAuthCookieServiceToken(statics.name), useClass: AuthCookieService },
+            { provide: getDurinOptionsToken(statics.name), useExisting: DURIN_RESOLVED_OPTIONS },
+          ]
+        : [TokenService, AuthCookieService, AuthGuard]),
     ];
     const controllers =
-      statics.routes === undefined ? [] : [loadRoutesController(statics.routes, 'routes')];
+      statics.routes === undefined
+        ? []
+        : [loadRoutesController({ ...statics.routes, name: statics.name }, 'routes')];
     if (statics.routes !== undefined) {
       providers.push(
         { provide: DURIN_ROUTES_PATH, useValue: statics.routes.path },
@@ -152,20 +178,27 @@ export class DurinModule extends DurinConfigurableModuleClass {
       providers: [...(definition.providers ?? []), ...providers],
       // Everything AuthGuard injects is exported, so `@UseGuards(AuthGuard)` and
       // `{ provide: APP_GUARD, useClass: AuthGuard }` resolve in any module that imports this one
-      // (or in every module with `isGlobal`).
-      exports: [
-        ...(definition.exports ?? []),
-        TokenService,
-        TokenStore,
-        DurinCacheService,
-        DurinEventsService,
-        AuthCookieService,
-        AuthGuard,
-        OriginGuard,
-        DURIN_CLOCK,
-        DURIN_RESOLVED_OPTIONS,
-        DURIN_MODULE_OPTIONS,
-      ],
+      // (or in every module with `isGlobal`). A named instance exports its named tokens only: two
+      // global instances exporting the same class token would silently shadow each other.
+      exports: named
+        ? [
+            getTokenServiceToken(statics.name),
+            getAuthCookieServiceToken(statics.name),
+            getDurinOptionsToken(statics.name),
+          ]
+        : [
+            ...(definition.exports ?? []),
+            TokenService,
+            TokenStore,
+            DurinCacheService,
+            DurinEventsService,
+            AuthCookieService,
+            AuthGuard,
+            OriginGuard,
+            DURIN_CLOCK,
+            DURIN_RESOLVED_OPTIONS,
+            DURIN_MODULE_OPTIONS,
+          ],
     };
   }
 }

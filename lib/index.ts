@@ -6,6 +6,15 @@ export type { DurinModuleAsyncOptions, DurinModuleRootOptions } from './durin.mo
 export { DURIN_MODULE_OPTIONS } from './durin.module-definition';
 export { DURIN_CLOCK, DURIN_PUBLIC_KEY, DURIN_RESOLVED_OPTIONS } from './durin.constants';
 export { TokenService } from './token.service';
+export {
+  DEFAULT_DURIN_INSTANCE,
+  getAuthCookieServiceToken,
+  getDurinOptionsToken,
+  getTokenServiceToken,
+  InjectAuthCookieService,
+  InjectDurinOptions,
+  InjectTokenService,
+} from './durin-instance';
 export { SystemClock, ManualClock } from './clock';
 export { DurinCacheService } from './cache/durin-cache.service';
 export { DurinEventsService } from './events/durin-events.service';

@@ -22,6 +22,11 @@ import { AuthGuard } from '../auth.guard';
 import { AuthCookieService } from '../cookies/auth-cookie.service';
 import { AuthToken } from '../decorators/auth-token.decorator';
 import { Public } from '../decorators/public.decorator';
+import {
+  getAuthCookieServiceToken,
+  getDurinOptionsToken,
+  getTokenServiceToken,
+} from '../durin-instance';
 import { DURIN_RESOLVED_OPTIONS } from '../durin.constants';
 import { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
 import { DurinHttpException, DurinUnauthorizedException } from '../errors/durin-http.exception';
@@ -298,6 +303,8 @@ export class DurinRoutesController {
 /** How {@link createDurinRoutesController} mounts the routes. */
 export interface DurinRoutesMount {
   path: string;
+  /** The DurinModule instance whose services and guard the routes use; default: the unnamed. */
+  name?: string;
   version?: ControllerOptions['version'];
   guards?: ReadonlyArray<Type<CanActivate> | CanActivate>;
   interceptors?: ReadonlyArray<Type<NestInterceptor> | NestInterceptor>;
@@ -310,9 +317,19 @@ export interface DurinRoutesMount {
  * mapping.
  */
 export function createDurinRoutesController(mount: DurinRoutesMount): Type<DurinRoutesController> {
-  class MountedDurinRoutesController extends DurinRoutesController {}
+  const name = mount.name;
+  class MountedDurinRoutesController extends DurinRoutesController {
+    // The instance's own tokens: for the default instance they are the classes themselves.
+    constructor(
+      @Inject(getTokenServiceToken(name)) tokens: TokenService,
+      @Inject(getAuthCookieServiceToken(name)) authCookies: AuthCookieService,
+      @Inject(getDurinOptionsToken(name)) options: ResolvedDurinOptions,
+    ) {
+      super(tokens, authCookies, options);
+    }
+  }
   Controller({ path: mount.path, version: mount.version })(MountedDurinRoutesController);
-  UseGuards(AuthGuard, ...(mount.guards ?? []))(MountedDurinRoutesController);
+  UseGuards(AuthGuard.for(name), ...(mount.guards ?? []))(MountedDurinRoutesController);
   if (mount.interceptors !== undefined && mount.interceptors.length > 0) {
     UseInterceptors(...mount.interceptors)(MountedDurinRoutesController);
   }

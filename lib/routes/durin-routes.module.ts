@@ -14,6 +14,11 @@ import { loadRoutesController } from './load-routes-controller';
 export interface DurinRoutesModuleOptions {
   /** The routes' own path, below any `RouterModule` path, version segment or global prefix. */
   path: string;
+  /**
+   * The DurinModule instance (`forRoot({ name })`) whose tokens these routes serve. Default: the
+   * unnamed instance.
+   */
+  name?: string;
   /** The controller's version under `app.enableVersioning()` (default: the app's default). */
   version?: ControllerOptions['version'];
   /** Guards to run after the durin guard (they see `request.user`). */
@@ -29,6 +34,7 @@ export interface DurinRoutesModuleOptions {
  * same routes inside DurinModule.
  *
  * It uses the providers DurinModule exports, so DurinModule must be global (`isGlobal: true`).
+ * One module per instance: `register({ path, name })` serves the named instance's tokens.
  * The refresh cookie's path cannot follow a `RouterModule` path or version segment that the module
  * does not see: set `cookie.refreshPath` to the refresh route's full URL path (the route logs a
  * warning once when a cookie refresh arrives elsewhere).
