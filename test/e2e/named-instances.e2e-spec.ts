@@ -9,6 +9,7 @@ import {
   CurrentUser,
   DurinAuthGuard,
   DurinModule,
+  DurinRoutesModule,
   getTokenServiceToken,
   InjectTokenService,
   TokenService,
@@ -121,6 +122,8 @@ describe.each(HTTP_ADAPTER_KINDS)('two DurinModule instances in one app on %s', 
           routes: { path: 'admin/auth' },
           cookie: { refreshPath: '/admin/auth/refresh' },
         }),
+        // The same instance's routes once more, mounted as a module.
+        DurinRoutesModule.register({ path: 'admin/mounted', name: 'admin' }),
       ],
       controllers: [MemberController, AdminController],
     }).compile();
@@ -204,7 +207,12 @@ describe.each(HTTP_ADAPTER_KINDS)('two DurinModule instances in one app on %s', 
     expect(ids(memberSessions)).toContain(memberSet.token.id);
     expect(ids(memberSessions)).not.toContain(adminSet.token.id);
 
+    const mounted = await get('/admin/mounted/sessions', adminSet.accessToken);
+    expect(mounted.status).toBe(200);
+    expect(ids(mounted)).toEqual(ids(adminSessions));
+
     // And neither instance's routes accept the other's token.
+    expect((await get('/admin/mounted/sessions', memberSet.accessToken)).status).toBe(401);
     expect((await get('/admin/auth/sessions', memberSet.accessToken)).status).toBe(401);
     expect((await get('/auth/sessions', adminSet.accessToken)).status).toBe(401);
   });
