@@ -1,9 +1,15 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthCookieService } from './cookies/auth-cookie.service';
 import { extractCookieToken } from './credentials/extract-cookie-token';
 import { assertCsrf } from './csrf/csrf';
 import { extractHeaderToken } from './credentials/extract-header-token';
+import {
+  getAuthCookieServiceToken,
+  getDurinOptionsToken,
+  getTokenServiceToken,
+  isNamedInstance,
+} from './durin-instance';
 import { DURIN_PUBLIC_KEY, DURIN_RESOLVED_OPTIONS } from './durin.constants';
 import { AbstractAuthToken } from './entities/abstract-auth-token.entity';
 import { DurinError } from './errors/durin.error';
@@ -14,7 +20,7 @@ import {
 } from './errors/durin-http.exception';
 import { DurinRequest, readAuthorizationHeader, readCookieHeader } from './http/durin-request';
 import { getDurinRequest, getDurinResponse } from './http/execution-context';
-import { getRequestCredential, rememberCredential } from './http/request-credential';
+import { rememberCredential, wasAcceptedBy } from './http/request-credential';
 import { canWriteHeaders, setResponseHeaders } from './http/response-headers';
 import { AuthType } from './interfaces/durin-module-options.interface';
 import { ResolvedDurinOptions } from './options/resolved-options';
@@ -37,6 +43,12 @@ export type DurinAuthResult =
       /** Where the refused credential came from; `undefined` for `token_missing`. */
       readonly source: AuthType | undefined;
     };
+
+/**
+ * The classes `AuthGuard.for(name)` made, per guard class and name. Only a cache of classes that
+ * depend on nothing but their name: no configuration is kept here.
+ */
+const boundGuards = new WeakMap<typeof AuthGuard, Map<string, Type<AuthGuard>>>();
 
 /**
  * Authenticates a request by its durin token and sets `request.user` and `request.authToken`.
@@ -73,6 +85,43 @@ export class AuthGuard implements CanActivate {
     @Inject(DURIN_RESOLVED_OPTIONS) protected readonly options: ResolvedDurinOptions,
   ) {}
 
+  /**
+   * This guard bound to the DurinModule instance `name` (`DurinModule.forRoot({ name })`): a
+   * subclass that injects that instance's services, so it accepts that instance's tokens only.
+   * Without a name (or `'default'`) it is the guard itself. The same class for the same name, so
+   * Nest keeps one guard per module however often it is asked for.
+   *
+   * @example
+   * @UseGuards(DurinAuthGuard.for('admin'))
+   * @Controller('admin')
+   * export class AdminController {}
+   */
+  static for(this: typeof AuthGuard, name?: string): Type<AuthGuard> {
+    if (!isNamedInstance(name)) return this;
+    let byName = boundGuards.get(this);
+    if (byName === undefined) {
+      byName = new Map();
+      boundGuards.set(this, byName);
+    }
+    const known = byName.get(name);
+    if (known !== undefined) return known;
+    @Injectable()
+    class InstanceAuthGuard extends this {
+      constructor(
+        reflector: Reflector,
+        @Inject(getTokenServiceToken(name)) tokenService: TokenService,
+        @Inject(getAuthCookieServiceToken(name)) authCookies: AuthCookieService,
+        @Inject(getDurinOptionsToken(name)) options: ResolvedDurinOptions,
+      ) {
+        super(reflector, tokenService, authCookies, options);
+      }
+    }
+    // Nest names the class in its errors ("can't resolve dependencies of …").
+    Object.defineProperty(InstanceAuthGuard, 'name', { value: `${this.name}(${name})` });
+    byName.set(name, InstanceAuthGuard);
+    return InstanceAuthGuard;
+  }
+
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(DURIN_PUBLIC_KEY, [
       context.getHandler(),
@@ -82,7 +131,7 @@ export class AuthGuard implements CanActivate {
       return true;
     }
     const request = this.getRequest(context);
-    if (context.getType() === 'http' && getRequestCredential(request) !== undefined) {
+    if (context.getType() === 'http' && wasAcceptedBy(request, this.tokenService)) {
       // Already authenticated in this request (a global guard and a route guard both apply):
       // once is enough, and a second lookup would only cost a query. HTTP only: a WebSocket
       // handshake (or a GraphQL subscription's upgrade request) outlives the message, and every
@@ -94,7 +143,7 @@ export class AuthGuard implements CanActivate {
       const { result, rawToken } = await this.authenticate(request);
       this.handleRequest(result, request);
       if (result.ok && rawToken !== undefined) {
-        rememberCredential(request, { rawToken, source: result.source });
+        rememberCredential(request, { rawToken, source: result.source }, this.tokenService);
         if (result.autoRefreshed && result.source === 'cookie') {
           this.refreshCookie(response, rawToken, result.token);
         }
@@ -198,3 +247,19 @@ export class AuthGuard implements CanActivate {
     });
   }
 }
+
+/**
+ * {@link AuthGuard} under a name that cannot clash with `@nestjs/passport`'s `AuthGuard`, so an
+ * app using both needs no import alias. The same class: either name works everywhere.
+ *
+ * @example
+ * import { AuthGuard } from '@nestjs/passport';
+ * import { DurinAuthGuard } from 'nestjs-durin';
+ *
+ * @UseGuards(DurinAuthGuard)
+ * @Controller('orders')
+ * export class OrdersController {}
+ */
+export const DurinAuthGuard = AuthGuard;
+/** The instance type of {@link DurinAuthGuard}. */
+export type DurinAuthGuard = AuthGuard;

@@ -18,5 +18,8 @@ export const DURIN_TOKEN_REPOSITORY = 'DURIN:TOKEN_REPOSITORY';
 /** The TypeORM repository of the client model. */
 export const DURIN_CLIENT_REPOSITORY = 'DURIN:CLIENT_REPOSITORY';
 
+/** The ready-made routes' own path (`routes.path`, or `DurinRoutesModule.register({ path })`). */
+export const DURIN_ROUTES_PATH = 'DURIN:ROUTES_PATH';
+
 /** Metadata key set by `@Public()`. */
 export const DURIN_PUBLIC_KEY = 'DURIN:PUBLIC';

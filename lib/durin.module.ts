@@ -1,15 +1,26 @@
-import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
+import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ApiKeyIssuer } from './api-keys/api-key-issuer';
 import { AuthGuard } from './auth.guard';
 import { TokenAuthenticator } from './authentication/token-authenticator';
+import {
+  getAuthCookieServiceToken,
+  getDurinOptionsToken,
+  getTokenServiceToken,
+  isNamedInstance,
+} from './durin-instance';
 import { DurinCacheService } from './cache/durin-cache.service';
 import { ClientRegistry } from './clients/client-registry';
 import { SystemClock } from './clock';
 import { AuthCookieService } from './cookies/auth-cookie.service';
 import { OriginGuard } from './csrf/origin.guard';
-import { DURIN_CLOCK, DURIN_RESOLVED_OPTIONS, DURIN_STATIC_OPTIONS } from './durin.constants';
+import {
+  DURIN_CLOCK,
+  DURIN_RESOLVED_OPTIONS,
+  DURIN_ROUTES_PATH,
+  DURIN_STATIC_OPTIONS,
+} from './durin.constants';
 import {
   DURIN_ASYNC_OPTIONS_TYPE,
   DURIN_MODULE_OPTIONS,
@@ -19,6 +30,7 @@ import {
 import { AbstractAuthToken } from './entities/abstract-auth-token.entity';
 import { AuthTokenEntity } from './entities/auth-token.entity';
 import { ClientEntity } from './entities/client.entity';
+import { instanceTokenEntity } from './entities/instance-token-entity';
 import { registerDurinUserEntity } from './entities/user-entity.registry';
 import { DurinConfigurationError } from './errors/durin-configuration.error';
 import { DurinEventsService } from './events/durin-events.service';
@@ -30,6 +42,7 @@ import {
 import { TokenIssuer } from './issuing/token-issuer';
 import { resolveDurinOptions } from './options/resolve-options';
 import { DurinRoutesBodyErrors } from './routes/body-parse-errors';
+import { loadRoutesController } from './routes/load-routes-controller';
 import { ResolvedDurinOptions } from './options/resolved-options';
 import { TokenExpiry } from './revocation/token-expiry';
 import { TokenRevoker } from './revocation/token-revoker';
@@ -65,7 +78,7 @@ export type DurinModuleRootOptions = typeof DURIN_OPTIONS_TYPE;
  */
 export type DurinModuleAsyncOptions = typeof DURIN_ASYNC_OPTIONS_TYPE & DurinStaticOptions;
 
-const STATIC_KEYS = ['userEntity', 'tokenEntity', 'dataSource', 'routes'] as const;
+const STATIC_KEYS = ['userEntity', 'tokenEntity', 'dataSource', 'routes', 'name'] as const;
 
 function pickStatic(options: DurinStaticOptions): DurinStaticOptions {
   const picked: DurinStaticOptions = {};
@@ -109,23 +122,33 @@ export class DurinModule extends DurinConfigurableModuleClass {
   }
 
   private static complete(definition: DynamicModule, statics: DurinStaticOptions): DynamicModule {
-    if (statics.userEntity !== undefined) {
-      if (typeof statics.userEntity !== 'function') {
+    const named = isNamedInstance(statics.name);
+    if (statics.userEntity !== undefined && typeof statics.userEntity !== 'function') {
+      throw new DurinConfigurationError(
+        'userEntity',
+        "must be the app's TypeORM user entity class",
+      );
+    }
+    let tokenEntity: EntityClass<AbstractAuthToken> = statics.tokenEntity ?? AuthTokenEntity;
+    if (named) {
+      // A named instance keeps its user entity to itself: its token entity's relation points at it.
+      if (statics.userEntity === undefined) {
         throw new DurinConfigurationError(
           'userEntity',
-          "must be the app's TypeORM user entity class",
+          'a named instance needs it next to `name` (also with forRootAsync)',
         );
       }
+      tokenEntity = instanceTokenEntity(statics.name as string, statics.userEntity, tokenEntity);
+    } else if (statics.userEntity !== undefined) {
       registerDurinUserEntity(statics.userEntity);
     }
-    const tokenEntity: EntityClass<AbstractAuthToken> = statics.tokenEntity ?? AuthTokenEntity;
     const providers: Provider[] = [
       { provide: DURIN_STATIC_OPTIONS, useValue: statics },
       {
         provide: DURIN_RESOLVED_OPTIONS,
         useFactory: (options: DurinModuleOptions, fixed: DurinStaticOptions) => {
           const resolved = resolveDurinOptions({ ...options, ...fixed });
-          registerDurinUserEntity(resolved.userEntity);
+          if (!named) registerDurinUserEntity(resolved.userEntity);
           return resolved;
         },
         inject: [DURIN_MODULE_OPTIONS, DURIN_STATIC_OPTIONS],
@@ -152,14 +175,27 @@ export class DurinModule extends DurinConfigurableModuleClass {
       DurinEventsService,
       TokenSecrets,
       ...TOKEN_UNITS,
-      TokenService,
-      AuthCookieService,
-      AuthGuard,
       OriginGuard,
+      // A named instance provides the classes apps look up under its own tokens only, so that
+      // `moduleRef.get(TokenService)` and the class tokens always mean the default instance;
+      // its guard is `AuthGuard.for(name)`.
+      ...(named
+        ? [
+            { provide: getTokenServiceToken(statics.name), useClass: TokenService },
+            { provide: getAuthCookieServiceToken(statics.name), useClass: AuthCookieService },
+            { provide: getDurinOptionsToken(statics.name), useExisting: DURIN_RESOLVED_OPTIONS },
+          ]
+        : [TokenService, AuthCookieService, AuthGuard]),
     ];
-    const controllers = statics.routes === undefined ? [] : [loadRoutesController(statics.routes)];
+    const controllers =
+      statics.routes === undefined
+        ? []
+        : [loadRoutesController({ ...statics.routes, name: statics.name }, 'routes')];
     if (statics.routes !== undefined) {
-      providers.push(DurinRoutesBodyErrors);
+      providers.push(
+        { provide: DURIN_ROUTES_PATH, useValue: statics.routes.path },
+        DurinRoutesBodyErrors,
+      );
     }
     return {
       ...definition,
@@ -171,47 +207,30 @@ export class DurinModule extends DurinConfigurableModuleClass {
       providers: [...(definition.providers ?? []), ...providers],
       // Everything AuthGuard injects is exported, so `@UseGuards(AuthGuard)` and
       // `{ provide: APP_GUARD, useClass: AuthGuard }` resolve in any module that imports this one
-      // (or in every module with `isGlobal`).
-      exports: [
-        ...(definition.exports ?? []),
-        TokenService,
-        ...TOKEN_UNITS,
-        TokenStore,
-        DurinCacheService,
-        DurinEventsService,
-        AuthCookieService,
-        AuthGuard,
-        OriginGuard,
-        DURIN_CLOCK,
-        DURIN_RESOLVED_OPTIONS,
-        DURIN_MODULE_OPTIONS,
-      ],
+      // (or in every module with `isGlobal`). A named instance exports its named tokens only: two
+      // global instances exporting the same class token would silently shadow each other.
+      exports: named
+        ? [
+            getTokenServiceToken(statics.name),
+            getAuthCookieServiceToken(statics.name),
+            getDurinOptionsToken(statics.name),
+          ]
+        : [
+            ...(definition.exports ?? []),
+            TokenService,
+            ...TOKEN_UNITS,
+            TokenStore,
+            DurinCacheService,
+            DurinEventsService,
+            AuthCookieService,
+            AuthGuard,
+            OriginGuard,
+            DURIN_CLOCK,
+            DURIN_RESOLVED_OPTIONS,
+            DURIN_MODULE_OPTIONS,
+          ],
     };
   }
-}
-
-/**
- * The routes controller for `routes.path`. Loaded only when routes are mounted: it needs
- * class-validator and class-transformer (optional peer dependencies), which the core does not.
- */
-function loadRoutesController(routes: DurinStaticOptions['routes']): Type<unknown> {
-  if (typeof routes !== 'object' || routes === null || typeof routes.path !== 'string') {
-    throw new DurinConfigurationError('routes', "must be an object like { path: 'auth' }");
-  }
-  for (const peer of ['class-validator', 'class-transformer']) {
-    try {
-      require.resolve(peer);
-    } catch {
-      throw new DurinConfigurationError(
-        'routes',
-        `the ready-made routes need the optional peer dependency '${peer}' (npm install class-validator class-transformer)`,
-      );
-    }
-  }
-  type RoutesModule = typeof import('./routes/durin-routes.controller');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred on purpose, see above
-  const routesModule: RoutesModule = require('./routes/durin-routes.controller');
-  return routesModule.createDurinRoutesController(routes.path);
 }
 
 /** `userIdField` must name the user's primary key: the token's foreign key points at it. */

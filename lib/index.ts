@@ -16,6 +16,15 @@ export { TokenRevoker } from './revocation/token-revoker';
 export { TokenExpiry } from './revocation/token-expiry';
 export { SessionLister } from './sessions/session-lister';
 export { ClientRegistry } from './clients/client-registry';
+export {
+  DEFAULT_DURIN_INSTANCE,
+  getAuthCookieServiceToken,
+  getDurinOptionsToken,
+  getTokenServiceToken,
+  InjectAuthCookieService,
+  InjectDurinOptions,
+  InjectTokenService,
+} from './durin-instance';
 export { SystemClock, ManualClock } from './clock';
 export { DurinCacheService } from './cache/durin-cache.service';
 export { DurinEventsService } from './events/durin-events.service';
@@ -32,7 +41,7 @@ export type {
 } from './events/durin-event.interface';
 export type { DurinCacheStats } from './cache/durin-cache.service';
 
-export { AuthGuard } from './auth.guard';
+export { AuthGuard, DurinAuthGuard } from './auth.guard';
 export type { DurinAuthResult } from './auth.guard';
 export { AuthCookieService } from './cookies/auth-cookie.service';
 export { OriginGuard } from './csrf/origin.guard';
@@ -51,7 +60,9 @@ export type {
 export type { DurinRequest } from './http/durin-request';
 export { getRequestCredential } from './http/request-credential';
 export type { RequestCredential } from './http/request-credential';
-// Types only: the routes module itself is loaded on demand (class-validator is an optional peer).
+export { DurinRoutesModule } from './routes/durin-routes.module';
+export type { DurinRoutesModuleOptions } from './routes/durin-routes.module';
+// Types only: the routes controller itself is loaded on demand (class-validator is an optional peer).
 export type {
   DurinApiKeyCreatedResponse,
   DurinApiKeyResponse,
@@ -115,6 +126,7 @@ export type {
   AuthenticationResult,
   AuthFailureReason,
   CreateClientOptions,
+  DurinTokenOf,
   GenerateTokenOptions,
   RefreshTokenOptions,
   SessionInfo,

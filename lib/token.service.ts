@@ -7,6 +7,7 @@ import { ClientEntity } from './entities/client.entity';
 import { AuthType } from './interfaces/durin-module-options.interface';
 import {
   AuthenticationResult,
+  DurinTokenOf,
   CreateClientOptions,
   GenerateTokenOptions,
   RefreshTokenOptions,
@@ -23,11 +24,18 @@ import { SessionLister } from './sessions/session-lister';
  * The token lifecycle: issue, verify, refresh (rotation), renew, expire, revoke, list; and the
  * clients that set per-client lifetimes. Inject it in your own login and logout code.
  *
+ * Typed by the app's user entity (`TokenService<User>`: `set.token.user` is a `User`) or by its
+ * own token model (`TokenService<MyToken>`); see {@link DurinTokenOf}.
+ *
  * @example
  * const { accessToken, refreshToken } = await tokens.generateHeaderToken(user, { client: 'web' });
  */
 @Injectable()
-export class TokenService<T extends AbstractAuthToken = AbstractAuthToken> {
+export class TokenService<
+  // Type-level only: the second parameter is what the lifecycle code works with.
+  TUserOrToken extends object = object,
+  T extends AbstractAuthToken = DurinTokenOf<TUserOrToken>,
+> {
   // Each method hands the call to the unit that owns it, returning that unit's promise as is:
   // no extra await or closure per call on the request path (authenticate).
   constructor(

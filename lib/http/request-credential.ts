@@ -15,9 +15,28 @@ export interface RequestCredential {
  */
 const credentials = new WeakMap<object, RequestCredential>();
 
+/**
+ * Which instances (their TokenService) accepted the request. With several DurinModule instances
+ * a request may pass one instance's guard and then meet another's, which must check it again: a
+ * token of one instance means nothing to the other.
+ */
+const acceptedBy = new WeakMap<object, Set<object>>();
+
 /** @internal Set by the guard. */
-export function rememberCredential(request: object, credential: RequestCredential): void {
+export function rememberCredential(
+  request: object,
+  credential: RequestCredential,
+  issuer: object,
+): void {
   credentials.set(request, credential);
+  const issuers = acceptedBy.get(request) ?? new Set<object>();
+  issuers.add(issuer);
+  acceptedBy.set(request, issuers);
+}
+
+/** @internal Whether the instance of `issuer` already accepted this request. */
+export function wasAcceptedBy(request: object, issuer: object): boolean {
+  return acceptedBy.get(request)?.has(issuer) === true;
 }
 
 /** The credential the guard accepted for `request`, if any. */

@@ -81,6 +81,14 @@ export interface DurinStaticOptions {
   dataSource?: string;
   /** Mounts the ready-made session endpoints. Off unless given. */
   routes?: DurinRoutesOptions;
+  /**
+   * Names this instance, for an app with several (an admin API with its own users and data
+   * source). A named instance is reached through `@InjectTokenService(name)`,
+   * `DurinAuthGuard.for(name)` and `DurinRoutesModule.register({ name })`; its tokens live in its
+   * own `auth_token` table, whose user relation points at its own `userEntity`. One instance per
+   * data source. Default: the unnamed instance, reached by the classes themselves.
+   */
+  name?: string;
 }
 
 /**

@@ -31,7 +31,20 @@ export interface RefreshTokenOptions {
   accessToken?: string;
 }
 
-/** What a login or refresh hands out. The raw tokens are shown here once and never again. */
+/**
+ * The token type for a type argument that is either the app's user entity or a token model:
+ * `DurinTokenOf<User>` is `AbstractAuthToken<User>`, `DurinTokenOf<MyToken>` is `MyToken`. It lets
+ * `TokenService<User>` and `TokenSet<User>` read as the app thinks of them (by its user), while
+ * `TokenService<MyToken>` (a custom `tokenEntity`) keeps working.
+ */
+export type DurinTokenOf<TUserOrToken extends object> = TUserOrToken extends AbstractAuthToken
+  ? TUserOrToken
+  : AbstractAuthToken<TUserOrToken>;
+
+/**
+ * What a login or refresh hands out. The raw tokens are shown here once and never again.
+ * `TokenService<User>` hands out `TokenSet<AbstractAuthToken<User>>`: `set.token.user` is a `User`.
+ */
 export interface TokenSet<T extends AbstractAuthToken = AbstractAuthToken> {
   accessToken: string;
   /** `null` when refresh tokens are disabled for this token. */
@@ -69,5 +82,5 @@ export type AuthFailureReason = 'token_invalid' | 'token_expired' | 'user_inacti
 
 /** The outcome of `TokenService.authenticate`. */
 export type AuthenticationResult<T extends AbstractAuthToken = AbstractAuthToken> =
-  | { ok: true; user: object; token: T; autoRefreshed: boolean }
+  | { ok: true; user: T['user']; token: T; autoRefreshed: boolean }
   | { ok: false; reason: AuthFailureReason };

@@ -14,6 +14,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'tokenEntity',
   'dataSource',
   'routes',
+  'name',
   'userIdField',
   'isUserActive',
   'tokenTtl',

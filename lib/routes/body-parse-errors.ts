@@ -1,8 +1,7 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { DURIN_RESOLVED_OPTIONS } from '../durin.constants';
+import { DURIN_ROUTES_PATH } from '../durin.constants';
 import { DurinErrorBody } from '../errors/durin.error';
-import { ResolvedDurinOptions } from '../options/resolved-options';
 
 /**
  * A body the platform cannot parse (`{"a":`, and on Express `null` or a bare JSON string, which
@@ -87,7 +86,9 @@ const PARSE_FAILED = Symbol('durin.bodyParseFailed');
 export class DurinRoutesBodyErrors implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(DURIN_RESOLVED_OPTIONS) private readonly options: ResolvedDurinOptions,
+    // The path of the routes next to it: the shorthand's `routes.path`, or the one given to
+    // `DurinRoutesModule.register()`, which the module's options do not know.
+    @Inject(DURIN_ROUTES_PATH) private readonly routesPath: string,
   ) {}
 
   /**
@@ -96,9 +97,8 @@ export class DurinRoutesBodyErrors implements OnModuleInit {
    */
   onModuleInit(): void {
     const adapter = this.adapterHost?.httpAdapter;
-    const routes = this.options.routes;
-    if (adapter === undefined || routes === undefined) return;
-    const ours = routesPathPattern(routes.path);
+    if (adapter === undefined) return;
+    const ours = routesPathPattern(this.routesPath);
     const type = adapter.getType();
     if (type === 'express') {
       this.installOnExpress(adapter.getInstance<ExpressAppLike>(), ours);

@@ -1,4 +1,5 @@
 import {
+  CanActivate,
   Controller,
   Delete,
   Get,
@@ -7,18 +8,25 @@ import {
   HttpStatus,
   Inject,
   Logger,
+  NestInterceptor,
   Param,
   Post,
   Req,
   Res,
   Type,
   UseGuards,
+  ControllerOptions,
   UseInterceptors,
 } from '@nestjs/common';
 import { AuthGuard } from '../auth.guard';
 import { AuthCookieService } from '../cookies/auth-cookie.service';
 import { AuthToken } from '../decorators/auth-token.decorator';
 import { Public } from '../decorators/public.decorator';
+import {
+  getAuthCookieServiceToken,
+  getDurinOptionsToken,
+  getTokenServiceToken,
+} from '../durin-instance';
 import { DURIN_RESOLVED_OPTIONS } from '../durin.constants';
 import { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
 import { DurinHttpException, DurinUnauthorizedException } from '../errors/durin-http.exception';
@@ -70,8 +78,9 @@ function apiKeyNotFound(): DurinHttpException {
  * defence (`csrf` option), else 403 `csrf_failed` with nothing changed. A refresh with the refresh
  * cookie needs the auth cookie and its CSRF token too, and both cookies must be of one session.
  *
- * A failing database is a 503 with `Retry-After` everywhere. The protected routes carry the
- * {@link AuthGuard} themselves, so they work with or without a global guard.
+ * A failing database is a 503 with `Retry-After` everywhere. The mounted controller carries the
+ * {@link AuthGuard} itself (refresh is `@Public()`), so the routes work with or without a global
+ * guard.
  */
 @UseInterceptors(DurinErrorsInterceptor)
 export class DurinRoutesController {
@@ -120,7 +129,6 @@ export class DurinRoutesController {
   }
 
   /** durin's "refresh": the current token lives its full lifetime from now (capped). */
-  @UseGuards(AuthGuard)
   @Post('renew')
   @HttpCode(HttpStatus.OK)
   async renew(
@@ -149,7 +157,6 @@ export class DurinRoutesController {
   }
 
   /** Ends the session the request was made with (its refresh token included). */
-  @UseGuards(AuthGuard)
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   async logout(
@@ -162,7 +169,6 @@ export class DurinRoutesController {
   }
 
   /** Ends every session of the user, on every device. */
-  @UseGuards(AuthGuard)
   @Post('logoutall')
   @HttpCode(HttpStatus.NO_CONTENT)
   async logoutAll(
@@ -175,7 +181,6 @@ export class DurinRoutesController {
   }
 
   /** The user's live sessions, newest first. */
-  @UseGuards(AuthGuard)
   @Get('sessions')
   async sessions(@AuthToken() token: AbstractAuthToken): Promise<DurinSessionResponse[]> {
     const sessions = await this.tokens.listUserTokens(token.user);
@@ -193,7 +198,6 @@ export class DurinRoutesController {
   }
 
   /** Ends another session of the same user (a lost phone); the current one goes through logout. */
-  @UseGuards(AuthGuard)
   @Delete('sessions/:id')
   @HttpCode(HttpStatus.NO_CONTENT)
   async endSession(@Param('id') id: string, @AuthToken() token: AbstractAuthToken): Promise<void> {
@@ -214,7 +218,6 @@ export class DurinRoutesController {
   }
 
   /** The personal API key's metadata. */
-  @UseGuards(AuthGuard)
   @Get('apiaccess')
   async getApiKey(@AuthToken() token: AbstractAuthToken): Promise<DurinApiKeyResponse> {
     const key = await this.findApiKey(token);
@@ -230,7 +233,6 @@ export class DurinRoutesController {
    * one long-lived credential, not a session to rotate). One live key per user, also when
    * requests race: the losers get 400 `api_key_exists`.
    */
-  @UseGuards(AuthGuard)
   @Post('apiaccess')
   @HttpCode(HttpStatus.CREATED)
   async createApiKey(@AuthToken() token: AbstractAuthToken): Promise<DurinApiKeyCreatedResponse> {
@@ -247,7 +249,6 @@ export class DurinRoutesController {
   }
 
   /** Revokes the personal API key. */
-  @UseGuards(AuthGuard)
   @Delete('apiaccess')
   @HttpCode(HttpStatus.NO_CONTENT)
   async deleteApiKey(@AuthToken() token: AbstractAuthToken): Promise<void> {
@@ -299,12 +300,38 @@ export class DurinRoutesController {
   }
 }
 
+/** How {@link createDurinRoutesController} mounts the routes. */
+export interface DurinRoutesMount {
+  path: string;
+  /** The DurinModule instance whose services and guard the routes use; default: the unnamed. */
+  name?: string;
+  version?: ControllerOptions['version'];
+  guards?: ReadonlyArray<Type<CanActivate> | CanActivate>;
+  interceptors?: ReadonlyArray<Type<NestInterceptor> | NestInterceptor>;
+}
+
 /**
  * The routes controller mounted at `path`. A subclass per call, so two modules (or two test apps)
- * with different paths never share route metadata.
+ * with different paths never share route metadata. The durin guard comes first, so the app's own
+ * guards already see `request.user`; the app's interceptors run inside the library's error
+ * mapping.
  */
-export function createDurinRoutesController(path: string): Type<DurinRoutesController> {
-  class MountedDurinRoutesController extends DurinRoutesController {}
-  Controller(path)(MountedDurinRoutesController);
+export function createDurinRoutesController(mount: DurinRoutesMount): Type<DurinRoutesController> {
+  const name = mount.name;
+  class MountedDurinRoutesController extends DurinRoutesController {
+    // The instance's own tokens: for the default instance they are the classes themselves.
+    constructor(
+      @Inject(getTokenServiceToken(name)) tokens: TokenService,
+      @Inject(getAuthCookieServiceToken(name)) authCookies: AuthCookieService,
+      @Inject(getDurinOptionsToken(name)) options: ResolvedDurinOptions,
+    ) {
+      super(tokens, authCookies, options);
+    }
+  }
+  Controller({ path: mount.path, version: mount.version })(MountedDurinRoutesController);
+  UseGuards(AuthGuard.for(name), ...(mount.guards ?? []))(MountedDurinRoutesController);
+  if (mount.interceptors !== undefined && mount.interceptors.length > 0) {
+    UseInterceptors(...mount.interceptors)(MountedDurinRoutesController);
+  }
   return MountedDurinRoutesController;
 }

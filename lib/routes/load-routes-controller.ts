@@ -1,0 +1,28 @@
+import { Type } from '@nestjs/common';
+import { DurinConfigurationError } from '../errors/durin-configuration.error';
+import type { DurinRoutesMount } from './durin-routes.controller';
+
+/**
+ * The routes controller for a mount. Loaded only when routes are mounted: it needs
+ * class-validator and class-transformer (optional peer dependencies), which the core does not.
+ * Both ways of mounting (`routes: { path }` and `DurinRoutesModule`) come through here.
+ */
+export function loadRoutesController(mount: DurinRoutesMount, option: string): Type<unknown> {
+  if (typeof mount !== 'object' || mount === null || typeof mount.path !== 'string') {
+    throw new DurinConfigurationError(option, "must be an object like { path: 'auth' }");
+  }
+  for (const peer of ['class-validator', 'class-transformer']) {
+    try {
+      require.resolve(peer);
+    } catch {
+      throw new DurinConfigurationError(
+        option,
+        `the ready-made routes need the optional peer dependency '${peer}' (npm install class-validator class-transformer)`,
+      );
+    }
+  }
+  type RoutesModule = typeof import('./durin-routes.controller');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred on purpose, see above
+  const routesModule: RoutesModule = require('./durin-routes.controller');
+  return routesModule.createDurinRoutesController(mount);
+}
