@@ -9,7 +9,7 @@ import {
 } from '../../lib';
 import { TokenStore } from '../../lib/store/token-store';
 import { TokenFormat } from '../../lib/tokens/token-format';
-import { DB_KINDS, TestDbKind } from '../support/databases';
+import { describeEachDb, TestDbKind } from '../support/databases';
 import { DurinTestApp, HOUR, MINUTE, SECOND, START, startDurinApp } from './support/durin-test-app';
 import { User } from './support/user.entity';
 
@@ -64,7 +64,7 @@ async function harness(
   return { app, service, cache, auth, warmLogin };
 }
 
-describe.each(DB_KINDS)('token cache on one instance (%s)', (kind) => {
+describeEachDb('token cache on one instance (%s)', (kind) => {
   let h: Harness;
   let user: User;
 
