@@ -297,8 +297,9 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
             `(${TokenStore.DEAD} OR (revoked_at IS NOT NULL AND (refresh_expires_at IS NULL OR refresh_expires_at <= :now)))`
           : `${TokenStore.DEAD} AND revoked_at IS NULL`;
       // The batch is wrapped in a derived table: MySQL/MariaDB refuse both LIMIT in an IN
-      // subquery and a subquery on the table being changed, and a derived table is neither
-      // (it is read in full before the write). PostgreSQL and SQLite plan it the same way.
+      // subquery and a subquery on the table being changed, and a derived table is neither (it
+      // is read in full before the write; its LIMIT keeps the optimizer from merging it back).
+      // PostgreSQL and SQLite take the same statement.
       const batch = `SELECT id FROM ${this.quotedTable()} WHERE ${condition}${userFilter} LIMIT :batch`;
       const ids = `SELECT id FROM (${batch}) durin_batch`;
       const query =
