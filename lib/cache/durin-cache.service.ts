@@ -72,6 +72,8 @@ export class DurinCacheService implements OnModuleInit, OnModuleDestroy {
     if (cache.negativeMax > 0) {
       this.unknown = new UnknownTokenCache(cache.negativeMax, cache.ttlMs);
     }
+    // 'auto' picks the database's own channel, which only PostgreSQL has; on MySQL/MariaDB and
+    // SQLite it means none, and the short `ttl` bounds staleness (see DurinInvalidationOption).
     const invalidation =
       cache.invalidation === 'auto'
         ? isPostgres(dataSource)

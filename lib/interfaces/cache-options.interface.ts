@@ -33,7 +33,8 @@ export interface DurinRedisInvalidationOptions {
  * How an instance tells the others which cached tokens to drop after a revocation.
  *
  * - `'auto'` (default): PostgreSQL `LISTEN/NOTIFY` when the data source is PostgreSQL, nothing
- *   otherwise (SQLite apps run as one process).
+ *   otherwise: SQLite apps run as one process, and MySQL/MariaDB have no notification channel of
+ *   their own (there, several instances need `{ redis }`, or live with the `ttl` as the bound).
  * - `'postgres'`: `LISTEN/NOTIFY` on the app's PostgreSQL (one extra connection per instance,
  *   outside the TypeORM pool). Start-up fails if the data source is not PostgreSQL.
  * - `{ redis }`: Redis pub/sub.

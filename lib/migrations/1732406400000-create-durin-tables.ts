@@ -9,8 +9,8 @@ function timestamp(name: string, nullable = true): TableColumnOptions {
 }
 
 /**
- * Creates `auth_client` and `auth_token` on PostgreSQL and SQLite (one migration, written with
- * TypeORM's table API so each driver emits its own DDL).
+ * Creates `auth_client` and `auth_token` on PostgreSQL, SQLite and MySQL/MariaDB (one migration,
+ * written with TypeORM's table API so each driver emits its own DDL).
  *
  * The type of `auth_token.user_id` and the table it references are taken from the data source's
  * metadata of the app's user entity, so the same migration fits integer and UUID user ids.
@@ -20,6 +20,14 @@ export class CreateDurinTables1732406400000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const userKey = findUserKey(queryRunner);
+    const type = queryRunner.connection.options.type;
+    // Client names are case-sensitive, as on PostgreSQL and SQLite ('web' is not 'WEB'). MySQL and
+    // MariaDB compare strings with the database's collation, usually case-insensitive, which would
+    // let a lookup of 'WEB' find 'web' and make the unique index refuse both.
+    const exactText =
+      type === 'mysql' || type === 'mariadb'
+        ? { charset: 'utf8mb4', collation: 'utf8mb4_bin' }
+        : {};
 
     await queryRunner.createTable(
       new Table({
@@ -32,7 +40,7 @@ export class CreateDurinTables1732406400000 implements MigrationInterface {
             isGenerated: true,
             generationStrategy: 'increment',
           },
-          { name: 'name', type: 'varchar', length: '64' },
+          { name: 'name', type: 'varchar', length: '64', ...exactText },
           { name: 'token_ttl', type: 'integer', isNullable: true },
           { name: 'refresh_token_ttl', type: 'integer', isNullable: true },
           { name: 'throttle_rate', type: 'varchar', length: '32', isNullable: true },
@@ -81,12 +89,16 @@ export class CreateDurinTables1732406400000 implements MigrationInterface {
             referencedTableName: userKey.table,
             referencedColumnNames: [userKey.column],
             onDelete: 'CASCADE',
+            // What the entities declare. Left out, MySQL/MariaDB would record RESTRICT and every
+            // schema diff would want to recreate the key (the other engines default to this).
+            onUpdate: 'NO ACTION',
           },
           {
             columnNames: ['client_id'],
             referencedTableName: CLIENT_TABLE,
             referencedColumnNames: ['id'],
             onDelete: 'CASCADE',
+            onUpdate: 'NO ACTION',
           },
         ],
       }),

@@ -73,18 +73,58 @@ export async function clearGracePayload<T extends AbstractAuthToken>(
  * row of the app's user table and goes away with the transaction, also on a crash. A hash
  * collision only makes two users' logins wait for each other. SQLite needs nothing: every
  * transaction of ours runs alone (`SerialQueue`) and the driver has one connection.
+ *
+ * On MySQL and MariaDB it is a row lock on the user's row (`SELECT … FOR UPDATE`). `GET_LOCK`
+ * would need no user row, but it belongs to the connection, not the transaction: it would have to
+ * be released after the commit, outside the transaction this function is handed, and a release
+ * that is skipped (an error between commit and release) leaves the user locked for as long as the
+ * pooled connection lives. The row lock ends with the commit or rollback by construction. Taken
+ * first in the transaction, it also comes before InnoDB's REPEATABLE READ snapshot (made at the
+ * first plain read), so what the transaction reads afterwards includes everything the previous
+ * holder committed. Writes to the user's row by the app wait for the (short) transaction; the
+ * token insert's foreign-key check on that row is ours already. A user id without a row locks
+ * nothing, but then there is no session to protect either: the insert fails on the foreign key.
  */
 export async function lockUserSessions<T extends AbstractAuthToken>(
   store: TokenStore<T>,
   manager: EntityManager,
   userId: unknown,
 ): Promise<void> {
-  if (store.dataSource.options.type !== 'postgres') return;
+  const type = store.dataSource.options.type;
+  if (type === 'mysql' || type === 'mariadb') {
+    await lockUserRow(store, manager, userId);
+    return;
+  }
+  if (type !== 'postgres') return;
   const key = createHash('sha256')
     .update(`durin-user:${String(userId)}`)
     .digest()
     .readInt32BE(0);
   await manager.query('SELECT pg_advisory_xact_lock($1, $2)', [ADVISORY_LOCK_NAMESPACE, key]);
+}
+
+/**
+ * `SELECT <key> FROM <user table> WHERE <key> = ? FOR UPDATE`, built by TypeORM from the user
+ * entity's metadata: the column the token's `user_id` references, the table path (with a database
+ * prefix when the entity has one) and the driver's own identifier escaping.
+ */
+async function lockUserRow<T extends AbstractAuthToken>(
+  store: TokenStore<T>,
+  manager: EntityManager,
+  userId: unknown,
+): Promise<void> {
+  const relation = store.tokens.metadata.findRelationWithPropertyPath('user');
+  const key = relation?.joinColumns[0]?.referencedColumn;
+  if (relation === undefined || key === undefined) {
+    // The token entity always has this relation; without it there is nothing safe to lock on.
+    throw new Error('nestjs-durin: the token entity has no user relation to lock sessions on');
+  }
+  await manager
+    .createQueryBuilder(relation.inverseEntityMetadata.target, 'owner')
+    .select(`owner.${key.propertyPath}`)
+    .where(`owner.${key.propertyPath} = :userId`, { userId })
+    .setLock('pessimistic_write')
+    .getRawMany();
 }
 
 /**

@@ -296,7 +296,12 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
           ? // Revoked rows kept only as rotation history go once their refresh window is over.
             `(${TokenStore.DEAD} OR (revoked_at IS NOT NULL AND (refresh_expires_at IS NULL OR refresh_expires_at <= :now)))`
           : `${TokenStore.DEAD} AND revoked_at IS NULL`;
-      const ids = `SELECT id FROM ${this.quotedTable()} WHERE ${condition}${userFilter} LIMIT :batch`;
+      // The batch is wrapped in a derived table: MySQL/MariaDB refuse both LIMIT in an IN
+      // subquery and a subquery on the table being changed, and a derived table is neither (it
+      // is read in full before the write; its LIMIT keeps the optimizer from merging it back).
+      // PostgreSQL and SQLite take the same statement.
+      const batch = `SELECT id FROM ${this.quotedTable()} WHERE ${condition}${userFilter} LIMIT :batch`;
+      const ids = `SELECT id FROM (${batch}) durin_batch`;
       const query =
         mode === 'delete'
           ? this.tokens.createQueryBuilder().delete().where(`id IN (${ids})`, parameters)
@@ -317,8 +322,11 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
     return this.dataSource.driver.escape(this.tableName);
   }
 
-  findClient(name: string): Promise<ClientEntity | null> {
-    return this.clients.findOne({ where: { name } });
+  async findClient(name: string): Promise<ClientEntity | null> {
+    const client = await this.clients.findOne({ where: { name } });
+    // Exact: on MySQL/MariaDB a table made by `synchronize` compares names with the database's
+    // (usually case-insensitive) collation, and 'WEB' must not get the lifetimes of 'web'.
+    return client?.name === name ? client : null;
   }
 
   static newFamilyId(): string {

@@ -1,18 +1,25 @@
 import request from 'supertest';
 import { ManualClock } from '../../lib';
-import { DB_KINDS } from '../support/databases';
-import { ADAPTERS, type SecurityApp, startSecurityApp } from '../security/support/security-app';
+import { ALL_DB_KINDS, describeEachRow, type TestDbKind } from '../support/databases';
+import {
+  ADAPTERS,
+  type AdapterKind,
+  type SecurityApp,
+  startSecurityApp,
+} from '../security/support/security-app';
 
 /** 2030-01-01T00:00:00Z, far from the real clock. */
 const START = Date.UTC(2030, 0, 1);
 const DAY = 24 * 3600 * 1000;
-const MATRIX = ADAPTERS.flatMap((adapter) => DB_KINDS.map((kind) => [adapter, kind] as const));
+const MATRIX: Array<[AdapterKind, TestDbKind]> = ADAPTERS.flatMap((adapter) =>
+  ALL_DB_KINDS.map((kind): [AdapterKind, TestDbKind] => [adapter, kind]),
+);
 
 /**
  * `POST <routes.path>/apiaccess` under concurrency (one live key per user, decided in the
  * database) and the key's lifetime as the routes show it, over Express and Fastify.
  */
-describe.each(MATRIX)('apiaccess over %s on %s', (adapter, kind) => {
+describeEachRow(MATRIX, 'apiaccess over %s on %s', (adapter, kind) => {
   let app: SecurityApp;
   let clock: ManualClock;
   const http = () => request(app.app.getHttpServer());

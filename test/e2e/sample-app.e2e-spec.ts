@@ -1,6 +1,6 @@
 import type { Response } from 'supertest';
 import type { HttpAdapterName } from '../../sample-app/src/config/settings';
-import { DB_KINDS, type TestDbKind } from '../support/databases';
+import { ALL_DB_KINDS, describeEachRow, type TestDbKind } from '../support/databases';
 import { HTTP_ADAPTERS, SampleApp, setCookies, startSampleApp } from './support/sample-app';
 
 const MINUTE = 60_000;
@@ -26,7 +26,7 @@ const USER_AGENT = 'durin-e2e/1.0 (laptop)';
 const DEMO = { username: 'demo', password: 'demo-password' };
 
 const COMBINATIONS: Array<[HttpAdapterName, TestDbKind]> = HTTP_ADAPTERS.flatMap((adapter) =>
-  DB_KINDS.map((db): [HttpAdapterName, TestDbKind] => [adapter, db]),
+  ALL_DB_KINDS.map((db): [HttpAdapterName, TestDbKind] => [adapter, db]),
 );
 
 type AuthKind = 'header' | 'cookie';
@@ -113,7 +113,7 @@ function refreshCookieOf(response: Response) {
   return setCookies(response.headers).find((cookie) => cookie.name === REFRESH_COOKIE_NAME);
 }
 
-describe.each(COMBINATIONS)('sample app on %s with %s', (adapter, db) => {
+describeEachRow(COMBINATIONS, 'sample app on %s with %s', (adapter, db) => {
   let sample: SampleApp;
   let userCount = 0;
 

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { ManualClock } from '../../lib';
-import { DB_KINDS } from '../support/databases';
+import { describeEachDb } from '../support/databases';
 import { HttpClient } from '../security/support/http';
 import { type Pair, Recorder } from '../security/support/recorder';
 import { type SecurityApp, startSecurityApp } from '../security/support/security-app';
@@ -19,7 +19,7 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-describe.each(DB_KINDS)('F11 clock jumps through DURIN_CLOCK (%s)', (kind) => {
+describeEachDb('F11 clock jumps through DURIN_CLOCK (%s)', (kind) => {
   let app: SecurityApp;
   let clock: ManualClock;
   let http: HttpClient;

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { ManualClock } from '../../lib';
-import { DB_KINDS } from '../support/databases';
+import { describeEachDb } from '../support/databases';
 import { HttpClient } from '../security/support/http';
 import { type Pair, Recorder } from '../security/support/recorder';
 import { type SecurityApp, startSecurityApp } from '../security/support/security-app';
@@ -25,7 +25,7 @@ interface Model {
   revoked: boolean;
 }
 
-describe.each(DB_KINDS)('F5 refresh token shared by a victim and an attacker (%s)', (kind) => {
+describeEachDb('F5 refresh token shared by a victim and an attacker (%s)', (kind) => {
   let app: SecurityApp;
   let clock: ManualClock;
   let http: HttpClient;

@@ -1,10 +1,10 @@
 import { ApiKeyExistsError, AuthTokenEntity, DurinModuleRootOptions } from '../../lib';
-import { DB_KINDS } from '../support/databases';
+import { describeEachDb } from '../support/databases';
 import { DAY, DurinTestApp, MINUTE, SECOND, START, startDurinApp } from './support/durin-test-app';
 import { User } from './support/user.entity';
 
 /** `TokenService.createApiKey`: one live key per user, and the `apiAccessTokenTtl` lifetime. */
-describe.each(DB_KINDS)('personal API keys (%s)', (kind) => {
+describeEachDb('personal API keys (%s)', (kind) => {
   const apps: DurinTestApp[] = [];
   async function start(options: Partial<DurinModuleRootOptions> = {}): Promise<DurinTestApp> {
     const app = await startDurinApp(kind, options);

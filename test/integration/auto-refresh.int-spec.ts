@@ -1,8 +1,8 @@
 import { AbstractAuthToken } from '../../lib';
-import { DB_KINDS } from '../support/databases';
+import { describeEachDb } from '../support/databases';
 import { DAY, DurinTestApp, HOUR, MINUTE, START, startDurinApp } from './support/durin-test-app';
 
-describe.each(DB_KINDS)('TokenService.authenticate (%s)', (kind) => {
+describeEachDb('TokenService.authenticate (%s)', (kind) => {
   describe('with autoRefresh', () => {
     let app: DurinTestApp;
     beforeAll(async () => {

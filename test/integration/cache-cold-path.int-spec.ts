@@ -1,7 +1,7 @@
 import { EntitySubscriberInterface, EventSubscriber, LoadEvent } from 'typeorm';
 import { AuthTokenEntity, DurinModuleRootOptions } from '../../lib';
 import { TokenStore } from '../../lib/store/token-store';
-import { DB_KINDS } from '../support/databases';
+import { describeEachDb } from '../support/databases';
 import { DurinTestApp, startDurinApp } from './support/durin-test-app';
 
 /**
@@ -25,7 +25,7 @@ function reference(app: DurinTestApp, hash: string): Promise<AuthTokenEntity | n
     .getOne();
 }
 
-describe.each(DB_KINDS)('the cold path (%s)', (kind) => {
+describeEachDb('the cold path (%s)', (kind) => {
   let app: DurinTestApp;
 
   beforeAll(async () => {

@@ -8,6 +8,7 @@ import {
   ManualClock,
   TokenSet,
 } from '../../lib';
+import { describeEachRow, type TestDbKind } from '../support/databases';
 import { TcpProxy } from '../support/tcp-proxy';
 import { DurinTestApp, START, startDurinApp } from './support/durin-test-app';
 import { describeRedis, startRedisServer, TestRedisServer } from './support/redis-server';
@@ -277,5 +278,26 @@ describeRedis('cache invalidation across instances over Redis pub/sub', () => {
       await within(15_000, async () => b.cache.stats().trusted, 'B resubscribes');
       expect(await b.ok(set.accessToken)).toBe(false);
     });
+  });
+});
+
+// MySQL/MariaDB have no LISTEN/NOTIFY: 'auto' must not pretend to have a channel there.
+describeEachRow([['mariadb']] as Array<[TestDbKind]>, 'cache invalidation on %s', (kind) => {
+  it("'auto' is no channel: the cache is trusted on its ttl alone", async () => {
+    const app = await startDurinApp(kind, { cache: { ttl: '5s' } });
+    try {
+      expect(app.module.get(DurinCacheService).stats()).toMatchObject({
+        channel: null,
+        trusted: true,
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("'postgres' refuses to start", async () => {
+    await expect(startDurinApp(kind, { cache: { invalidation: 'postgres' } })).rejects.toThrow(
+      /'postgres' needs a PostgreSQL data source/,
+    );
   });
 });

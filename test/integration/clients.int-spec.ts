@@ -5,10 +5,10 @@ import {
   InvalidClientError,
   TokenService,
 } from '../../lib';
-import { DB_KINDS } from '../support/databases';
+import { describeEachDb } from '../support/databases';
 import { DurinTestApp, START, startDurinApp } from './support/durin-test-app';
 
-describe.each(DB_KINDS)('TokenService clients (%s)', (kind) => {
+describeEachDb('TokenService clients (%s)', (kind) => {
   let app: DurinTestApp;
   let service: TokenService<AuthTokenEntity>;
   let counter = 0;

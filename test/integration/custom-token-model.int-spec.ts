@@ -1,6 +1,6 @@
 import { Column, Entity } from 'typeorm';
 import { AbstractAuthToken } from '../../lib';
-import { DB_KINDS } from '../support/databases';
+import { describeEachDb } from '../support/databases';
 import { DurinTestApp, HOUR, START, startDurinApp } from './support/durin-test-app';
 
 /** An app's own token model with an extra column. */
@@ -10,7 +10,7 @@ class DeviceToken extends AbstractAuthToken {
   deviceName?: string | null;
 }
 
-describe.each(DB_KINDS)('a custom token model (%s)', (kind) => {
+describeEachDb('a custom token model (%s)', (kind) => {
   let app: DurinTestApp<DeviceToken>;
 
   beforeAll(async () => {

@@ -16,7 +16,7 @@ import {
   ManualClock,
   TokenService,
 } from '../../lib';
-import { createTestDatabase, DB_KINDS, TestDatabase, TestDbKind } from '../support/databases';
+import { createTestDatabase, describeEachDb, TestDatabase, TestDbKind } from '../support/databases';
 import { DAY, HOUR, MINUTE, silentLogger, START, typeOrmOptions } from './support/durin-test-app';
 import { User } from './support/user.entity';
 
@@ -38,7 +38,7 @@ class DurinConfig implements DurinOptionsFactory {
   }
 }
 
-describe.each(DB_KINDS)('DurinModule configuration (%s)', (kind: TestDbKind) => {
+describeEachDb('DurinModule configuration (%s)', (kind: TestDbKind) => {
   const databases: TestDatabase[] = [];
   const modules: TestingModule[] = [];
 

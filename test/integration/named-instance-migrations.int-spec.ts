@@ -16,7 +16,7 @@ import {
   getTokenServiceToken,
   TokenService,
 } from '../../lib';
-import { createTestDatabase, DB_KINDS, type TestDatabase } from '../support/databases';
+import { createTestDatabase, describeEachDb, type TestDatabase } from '../support/databases';
 import { silentLogger, typeOrmOptions } from './support/durin-test-app';
 import { User } from './support/user.entity';
 
@@ -43,13 +43,18 @@ class CreateStaff1700000000001 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const postgres = queryRunner.connection.options.type === 'postgres';
+    // The key as TypeORM maps `@PrimaryGeneratedColumn('uuid')` on this engine (a native `uuid`
+    // on PostgreSQL and MariaDB 10.7+, a varchar elsewhere), as an app's own migration would.
+    const { driver } = queryRunner.connection;
+    const key = queryRunner.connection.getMetadata(Staff).primaryColumns[0];
     await queryRunner.createTable(
       new Table({
         name: 'staff',
         columns: [
           {
             name: 'id',
-            type: postgres ? 'uuid' : 'varchar',
+            type: driver.normalizeType(key),
+            length: driver.getColumnLength(key) || undefined,
             isPrimary: true,
             isGenerated: true,
             generationStrategy: 'uuid',
@@ -66,7 +71,7 @@ class CreateStaff1700000000001 implements MigrationInterface {
   }
 }
 
-describe.each(DB_KINDS)('a named instance on its own migrated database (%s)', (kind) => {
+describeEachDb('a named instance on its own migrated database (%s)', (kind) => {
   let mainDb: TestDatabase;
   let staffDb: TestDatabase;
 
@@ -114,9 +119,9 @@ describe.each(DB_KINDS)('a named instance on its own migrated database (%s)', (k
         expect(userKey?.referencedTableName).toMatch(/(^|\.)staff$/);
         expect(userKey?.onDelete).toBe('CASCADE');
         // `users` has integer keys: a column typed after the default instance's user would differ.
-        expect(table?.findColumnByName('user_id')?.type).toBe(
-          kind === 'postgres' ? 'uuid' : 'varchar',
-        );
+        const staffKey = (await runner.getTable('staff'))?.findColumnByName('id');
+        expect(table?.findColumnByName('user_id')?.type).toBe(staffKey?.type);
+        expect(staffKey?.type).toBe(kind === 'sqlite' ? 'varchar' : 'uuid');
       } finally {
         await runner.release();
       }

@@ -4,7 +4,7 @@ import {
   InvalidTokenOptionsError,
   TokenService,
 } from '../../lib';
-import { DB_KINDS } from '../support/databases';
+import { describeEachDb } from '../support/databases';
 import { DurinTestApp, START, startDurinApp } from './support/durin-test-app';
 
 /**
@@ -12,7 +12,7 @@ import { DurinTestApp, START, startDurinApp } from './support/durin-test-app';
  * which PostgreSQL's text types refuse with a driver error) is "unknown" or a typed error, never a
  * raw driver error that would read as a store failure (503) or a 500.
  */
-describe.each(DB_KINDS)('strings from outside (%s)', (kind) => {
+describeEachDb('strings from outside (%s)', (kind) => {
   let app: DurinTestApp;
   let service: TokenService<AuthTokenEntity>;
 

@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { DB_KINDS, TestDatabase } from '../support/databases';
+import { describeEachDb, TestDatabase } from '../support/databases';
 import { createPersistentDatabase, HOUR, startDurinApp } from './support/durin-test-app';
 
 const PEPPER_A = 'pepper-a-0123456789abcdef';
@@ -8,7 +8,7 @@ const PEPPER_B = 'pepper-b-fedcba9876543210';
 const hmac = (key: string, raw: string) => createHmac('sha256', key).update(raw).digest('hex');
 const sha256 = (raw: string) => createHash('sha256').update(raw).digest('hex');
 
-describe.each(DB_KINDS)('pepper rotation across restarts (%s)', (kind) => {
+describeEachDb('pepper rotation across restarts (%s)', (kind) => {
   let db: TestDatabase;
 
   beforeEach(async () => {

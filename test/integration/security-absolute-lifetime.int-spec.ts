@@ -1,5 +1,5 @@
 import { AuthTokenEntity, TokenSet } from '../../lib';
-import { DB_KINDS } from '../support/databases';
+import { describeEachDb } from '../support/databases';
 import {
   DAY,
   DurinTestApp,
@@ -15,7 +15,7 @@ import { User } from './support/user.entity';
  * REQ-EXP-02 / invariant I2 (no over-life): neither sliding auto-refresh, `renewToken`, rotation nor
  * the rotation grace window lets a login outlive its `absoluteExpiresAt`.
  */
-describe.each(DB_KINDS)('absolute lifetime (%s)', (kind) => {
+describeEachDb('absolute lifetime (%s)', (kind) => {
   let app: DurinTestApp;
   let user: User;
   const ABSOLUTE = START + 3 * DAY;

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { DURIN_EVENT_TYPES, DurinEvent, durinEventName, TokenSet } from '../../lib';
 import { resolveDurinOptions } from '../../lib/options/resolve-options';
-import { DB_KINDS } from '../support/databases';
+import { describeEachDb } from '../support/databases';
 import { DurinTestApp, HOUR, MINUTE, SECOND, START, startDurinApp } from './support/durin-test-app';
 
 /** Collects `durin.*` events the way an application would, with `@OnEvent`. */
@@ -21,7 +21,7 @@ class AuditListener {
  * and the `onEvent` option, without secrets (REQ-STO-05, REQ-LOG-01); listeners never break
  * authentication.
  */
-describe.each(DB_KINDS)('events (%s)', (kind) => {
+describeEachDb('events (%s)', (kind) => {
   let app: DurinTestApp;
   let audit: AuditListener;
   const viaOption: DurinEvent[] = [];
@@ -202,7 +202,7 @@ describe.each(DB_KINDS)('events (%s)', (kind) => {
   });
 });
 
-describe.each(DB_KINDS)('failing event listeners (%s)', (kind) => {
+describeEachDb('failing event listeners (%s)', (kind) => {
   let app: DurinTestApp;
   let errors: jest.SpyInstance;
   let mode: 'throw' | 'reject' = 'throw';

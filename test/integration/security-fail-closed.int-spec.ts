@@ -1,6 +1,6 @@
 import { AuthTokenEntity, TokenSet, TokenStoreUnavailableError } from '../../lib';
 import { TokenStore } from '../../lib/store/token-store';
-import { createTestDatabase, DB_KINDS, TestDatabase } from '../support/databases';
+import { createTestDatabase, describeEachDb, TestDatabase } from '../support/databases';
 import { TcpProxy, withPgThroughProxy } from '../support/tcp-proxy';
 import { DurinTestApp, MINUTE, START, startDurinApp } from './support/durin-test-app';
 import { User } from './support/user.entity';
@@ -112,7 +112,7 @@ describe('revocations with PostgreSQL cut off (TCP proxy)', () => {
   });
 });
 
-describe.each(DB_KINDS)('commit semantics (%s)', (kind) => {
+describeEachDb('commit semantics (%s)', (kind) => {
   let app: DurinTestApp;
   let store: TokenStore<AuthTokenEntity>;
   let user: User;

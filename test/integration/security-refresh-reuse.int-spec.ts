@@ -3,15 +3,16 @@ import { resolveDurinOptions } from '../../lib/options/resolve-options';
 import { TokenStore } from '../../lib/store/token-store';
 import { openGracePair, sealGracePair } from '../../lib/tokens/grace-payload';
 import { TokenFormat } from '../../lib/tokens/token-format';
-import { DB_KINDS } from '../support/databases';
+import { describeEachDb } from '../support/databases';
 import { DurinTestApp, SECOND, START, startDurinApp } from './support/durin-test-app';
+import { waitForBlockedQuery } from './support/lock-waits';
 import { User } from './support/user.entity';
 
 /**
  * Refresh-token rotation with reuse detection and a grace window (RFC 9700 §4.14.2,
  * SECURITY-CHECKLIST REQ-RT-01..06, F1, F5).
  */
-describe.each(DB_KINDS)('refresh rotation, reuse detection and grace window (%s)', (kind) => {
+describeEachDb('refresh rotation, reuse detection and grace window (%s)', (kind) => {
   let app: DurinTestApp;
   let user: User;
   const events: DurinEvent[] = [];
@@ -335,25 +336,6 @@ describe.each(DB_KINDS)('refresh rotation, reuse detection and grace window (%s)
     expect(events.some((event) => event.type === 'refresh_reuse_detected')).toBe(false);
   });
 });
-
-/**
- * Resolves once another query of `app` waits for a lock (PostgreSQL), or after the event loop had
- * the chance to start one (SQLite, whose transactions queue in-process). Bounded, no sleeping.
- */
-async function waitForBlockedQuery(app: DurinTestApp): Promise<void> {
-  for (let attempt = 0; attempt < 500; attempt++) {
-    if (app.kind === 'postgres') {
-      const [row] = (await app.dataSource.query(
-        "SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-      )) as Array<{ waiting: number }>;
-      if (row.waiting > 0) return;
-    } else {
-      await new Promise((resolve) => setImmediate(resolve));
-      if (attempt > 10) return;
-    }
-  }
-  throw new Error('the concurrent revocation never started');
-}
 
 describe('refreshReuseGraceSeconds validation', () => {
   class U {}

@@ -6,12 +6,12 @@ import {
   TokenSet,
 } from '../../lib';
 import { resolveDurinOptions } from '../../lib/options/resolve-options';
-import { DB_KINDS } from '../support/databases';
+import { describeEachDb } from '../support/databases';
 import { DAY, DurinTestApp, HOUR, MINUTE, START, startDurinApp } from './support/durin-test-app';
 import { User } from './support/user.entity';
 
 /** `maxSessionsPerUser` and `sessionLimitStrategy` (REQ-SES-03). */
-describe.each(DB_KINDS)('maxSessionsPerUser (%s)', (kind) => {
+describeEachDb('maxSessionsPerUser (%s)', (kind) => {
   const live = async (app: DurinTestApp, user: User) =>
     (await app.service.listUserTokens(user)).map((session) => session.id);
 

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AuthTokenEntity, TokenSet } from '../../lib';
-import { DB_KINDS } from '../support/databases';
+import { describeEachDb } from '../support/databases';
 import { DAY, DurinTestApp, HOUR, START, startDurinApp } from './support/durin-test-app';
 import { User } from './support/user.entity';
 
@@ -40,7 +40,7 @@ async function insertDeadRows(app: DurinTestApp, owner: User, count: number): Pr
   }
 }
 
-describe.each(DB_KINDS)('removing expired tokens (%s)', (kind) => {
+describeEachDb('removing expired tokens (%s)', (kind) => {
   describe('default (delete)', () => {
     let app: DurinTestApp;
     beforeEach(async () => {

@@ -4,11 +4,11 @@ import {
   TokenService,
   UnknownClientError,
 } from '../../lib';
-import { DB_KINDS } from '../support/databases';
+import { describeEachDb } from '../support/databases';
 import { DAY, DurinTestApp, HOUR, MINUTE, START, startDurinApp } from './support/durin-test-app';
 import { User } from './support/user.entity';
 
-describe.each(DB_KINDS)('TokenService issuing tokens (%s)', (kind) => {
+describeEachDb('TokenService issuing tokens (%s)', (kind) => {
   let app: DurinTestApp;
   let service: TokenService<AuthTokenEntity>;
   let user: User;

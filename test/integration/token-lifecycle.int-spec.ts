@@ -1,10 +1,10 @@
 import { AuthTokenEntity, SessionInfo, TokenService } from '../../lib';
 import { TokenStore } from '../../lib/store/token-store';
-import { DB_KINDS } from '../support/databases';
+import { describeEachDb } from '../support/databases';
 import { DAY, DurinTestApp, HOUR, MINUTE, START, startDurinApp } from './support/durin-test-app';
 import { User } from './support/user.entity';
 
-describe.each(DB_KINDS)('TokenService lifecycle (%s)', (kind) => {
+describeEachDb('TokenService lifecycle (%s)', (kind) => {
   let app: DurinTestApp;
   let service: TokenService<AuthTokenEntity>;
   let user: User;

@@ -1,10 +1,10 @@
 import { AuthTokenEntity, InvalidTokenOptionsError, TokenService, TokenSet } from '../../lib';
 import { TokenFormat } from '../../lib/tokens/token-format';
-import { DB_KINDS } from '../support/databases';
+import { describeEachDb } from '../support/databases';
 import { DAY, DurinTestApp, HOUR, MINUTE, START, startDurinApp } from './support/durin-test-app';
 import { User } from './support/user.entity';
 
-describe.each(DB_KINDS)('TokenService.refreshToken (%s)', (kind) => {
+describeEachDb('TokenService.refreshToken (%s)', (kind) => {
   let app: DurinTestApp;
   let service: TokenService<AuthTokenEntity>;
   let user: User;

@@ -16,7 +16,7 @@ import {
   TokenRotator,
   TokenService,
 } from '../../lib';
-import { createTestDatabase, DB_KINDS, TestDatabase, TestDbKind } from '../support/databases';
+import { createTestDatabase, describeEachDb, TestDatabase, TestDbKind } from '../support/databases';
 import { silentLogger, START, typeOrmOptions } from './support/durin-test-app';
 import { User } from './support/user.entity';
 
@@ -30,7 +30,7 @@ class LoginOnly {
 class LoginModule {}
 
 /** The units `TokenService` delegates to can be injected one by one, sharing its state. */
-describe.each(DB_KINDS)('TokenService units injected alone (%s)', (kind: TestDbKind) => {
+describeEachDb('TokenService units injected alone (%s)', (kind: TestDbKind) => {
   let db: TestDatabase;
   let module: TestingModule;
   let user: User;

@@ -1,10 +1,10 @@
 import { AuthTokenEntity, TokenService, TokenStoreUnavailableError } from '../../lib';
 import { TokenFormat } from '../../lib/tokens/token-format';
-import { DB_KINDS } from '../support/databases';
+import { describeEachDb } from '../support/databases';
 import { DurinTestApp, HOUR, START, startDurinApp } from './support/durin-test-app';
 import { User } from './support/user.entity';
 
-describe.each(DB_KINDS)('TokenService.verifyToken (%s)', (kind) => {
+describeEachDb('TokenService.verifyToken (%s)', (kind) => {
   let app: DurinTestApp;
   let service: TokenService<AuthTokenEntity>;
   let user: User;
@@ -42,8 +42,8 @@ describe.each(DB_KINDS)('TokenService.verifyToken (%s)', (kind) => {
     expect(app.recorder.queries).toHaveLength(1);
     const [query] = app.recorder.queries;
     expect(query).toMatch(/^SELECT/);
-    expect(query).toMatch(/JOIN "users"/);
-    expect(query).toMatch(/JOIN "auth_client"/);
+    expect(query).toMatch(/JOIN ["`]users["`]/);
+    expect(query).toMatch(/JOIN ["`]auth_client["`]/);
   });
 
   it('does not write when only verifying', async () => {

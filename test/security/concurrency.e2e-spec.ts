@@ -1,12 +1,13 @@
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { checkHistory } from '../faults/history-checker';
+import { describeEachRow, type TestDbKind } from '../support/databases';
 import { HttpClient, json } from './support/http';
 import { type Pair, Recorder, sleep } from './support/recorder';
 import { type SecurityApp, sha256Hex, startSecurityApp } from './support/security-app';
 
 /**
- * Races over HTTP on PostgreSQL (and SQLite), with the default token cache on (F1-F4, REQ-RT-03,
+ * Races over HTTP on PostgreSQL, MariaDB (and SQLite), with the default token cache on (F1-F4, REQ-RT-03,
  * REQ-EXP-04, REQ-REV-03/07). Every operation is recorded and the history is checked for I1-I6
  * by `checkHistory`; the table is checked for I3 (one live head per family) afterwards. The races
  * run with revocations deleting rows (the default) and marking them (`keepExpiredTokens`).
@@ -14,14 +15,17 @@ import { type SecurityApp, sha256Hex, startSecurityApp } from './support/securit
 
 const DELETE = { keepExpiredTokens: false };
 const MARK = { keepExpiredTokens: true };
-const CASES = [
+const CASES: Array<[string, TestDbKind, string, { keepExpiredTokens: boolean }]> = [
   ['PostgreSQL', 'postgres', 'rows deleted on revocation', DELETE],
   ['PostgreSQL', 'postgres', 'rows kept and marked (keepExpiredTokens)', MARK],
   // SQLite serialises writes; the same races must come out the same there.
   ['SQLite', 'sqlite', 'rows kept and marked (keepExpiredTokens)', MARK],
-] as const;
+  // MariaDB serialises per user with a row lock on the user (lockUserSessions).
+  ['MariaDB', 'mariadb', 'rows deleted on revocation', DELETE],
+  ['MariaDB', 'mariadb', 'rows kept and marked (keepExpiredTokens)', MARK],
+];
 
-describe.each(CASES)('concurrency on %s (%s), %s', (_name, kind, _mode, revocation) => {
+describeEachRow(CASES, 'concurrency on %s (%s), %s', (_name, kind, _mode, revocation) => {
   let app: SecurityApp;
   let http: HttpClient;
 

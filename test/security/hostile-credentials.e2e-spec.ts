@@ -1,6 +1,6 @@
 import { ManualClock, type TokenSet } from '../../lib';
 import { TokenFormat } from '../../lib/tokens/token-format';
-import { DB_KINDS, type TestDbKind } from '../support/databases';
+import { ALL_DB_KINDS, describeEachRow, type TestDbKind } from '../support/databases';
 import {
   codeOf,
   header,
@@ -562,10 +562,10 @@ const ROWS: Row[] = [
 ];
 
 const MATRIX: Array<[AdapterKind, TestDbKind]> = ADAPTERS.flatMap((adapter) =>
-  DB_KINDS.map((kind): [AdapterKind, TestDbKind] => [adapter, kind]),
+  ALL_DB_KINDS.map((kind): [AdapterKind, TestDbKind] => [adapter, kind]),
 );
 
-describe.each(MATRIX)('hostile credentials over %s on %s', (adapter, kind) => {
+describeEachRow(MATRIX, 'hostile credentials over %s on %s', (adapter, kind) => {
   let f: Fixture;
 
   beforeAll(async () => {

@@ -1,14 +1,71 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { BetterSqlite3ConnectionOptions } from 'typeorm/driver/better-sqlite3/BetterSqlite3ConnectionOptions';
+import type { MysqlConnectionOptions } from 'typeorm/driver/mysql/MysqlConnectionOptions';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import { MARIADB_SERVER, MARIADB_URL_ENV } from './mariadb-env';
 import { PG_SWITCH_ENV, PG_URL_ENV } from './pg-env';
+import { describeNeeding, missingBinaryMessage } from './system-binary';
 
 /** The database engines every integration and e2e suite runs against. */
-export type TestDbKind = 'sqlite' | 'postgres';
+export type TestDbKind = 'sqlite' | 'postgres' | 'mariadb';
 
-/** Iterate over this (e.g. `describe.each(DB_KINDS)`) so each suite covers both engines. */
-export const DB_KINDS: TestDbKind[] = ['sqlite', 'postgres'];
+/** Every engine the suites are written for, whether or not it can run here. */
+export const ALL_DB_KINDS: readonly TestDbKind[] = ['sqlite', 'postgres', 'mariadb'];
+
+/**
+ * The engines that run here. MariaDB is a system program (`mariadb-server`): without it, it is
+ * left out, and {@link describeEachDb} / {@link describeEachRow} report its variants as not run.
+ */
+export const DB_KINDS: TestDbKind[] = ALL_DB_KINDS.filter(
+  (kind) => kind !== 'mariadb' || MARIADB_SERVER.path !== undefined,
+);
+
+/**
+ * `describe.each(rows)(title, fn)` for rows that name a database engine (a matrix of adapter and
+ * engine, say). Rows on MariaDB when `mariadbd` is missing are described as not run (counted by
+ * not-run-reporter.js), or fail the file under CI=true: see `describeNeeding`.
+ *
+ * @example
+ * describeEachRow([['express', 'mariadb']] as const, 'over %s on %s', (adapter, kind) => { ... });
+ */
+export function describeEachRow<R extends readonly unknown[]>(
+  rows: readonly R[],
+  title: string,
+  fn: (...row: R) => void,
+): void {
+  // A row is on MariaDB when one of its cells is that kind (rows hold adapter names, kinds and
+  // options, never the string 'mariadb' for anything else).
+  const missing = (row: R) => MARIADB_SERVER.path === undefined && row.includes('mariadb');
+  const runnable = rows.filter((row) => !missing(row));
+  // Jest spreads each array row into the callback's arguments; its typings cannot follow a generic
+  // row type through that, hence the casts.
+  if (runnable.length > 0) {
+    describe.each(runnable as unknown as unknown[][])(title, (...row: unknown[]) =>
+      fn(...(row as unknown as R)),
+    );
+  }
+  for (const row of rows.filter(missing)) {
+    let cell = 0;
+    const name = title.replace(/%s/g, () => String(row[cell++]));
+    describeNeeding(MARIADB_SERVER)(name, () => fn(...row));
+  }
+}
+
+/**
+ * `describe.each(DB_KINDS)(title, fn)` over every engine, MariaDB reported as not run when
+ * `mariadbd` is missing (see {@link describeEachRow}).
+ *
+ * @example
+ * describeEachDb('token issue (%s)', (kind) => { ... });
+ */
+export function describeEachDb(title: string, fn: (kind: TestDbKind) => void): void {
+  describeEachRow(
+    ALL_DB_KINDS.map((kind): [TestDbKind] => [kind]),
+    title,
+    fn,
+  );
+}
 
 /** Schema-related options are left to the caller, who knows which entities and migrations apply. */
 type ConnectionOnly<T> = Omit<
@@ -18,12 +75,13 @@ type ConnectionOnly<T> = Omit<
 
 export type PostgresTestOptions = ConnectionOnly<PostgresConnectionOptions>;
 export type SqliteTestOptions = ConnectionOnly<BetterSqlite3ConnectionOptions>;
+export type MariadbTestOptions = ConnectionOnly<MysqlConnectionOptions>;
 
 /**
  * Connection options for a test database. Spread them into `new DataSource({...})` or
  * `TypeOrmModule.forRoot({...})` and add entities/synchronize/migrations.
  */
-export type TestDbOptions = PostgresTestOptions | SqliteTestOptions;
+export type TestDbOptions = PostgresTestOptions | SqliteTestOptions | MariadbTestOptions;
 
 /** A database that belongs to one test (file); call `drop()` in `afterAll`/`afterEach`. */
 export interface TestDatabase {
@@ -87,6 +145,8 @@ export async function createTestDatabase(kind: TestDbKind): Promise<TestDatabase
       };
     case 'postgres':
       return createPostgresDatabase();
+    case 'mariadb':
+      return createMariadbDatabase();
   }
 }
 
@@ -137,6 +197,77 @@ async function withAdmin<T>(adminUrl: string, work: (admin: DataSource) => Promi
     ...postgresOptions(adminUrl),
     extra: { max: 1, query_timeout: PG_TEST_TIMEOUTS.queryTimeoutMS },
   });
+  await admin.initialize();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.destroy();
+  }
+}
+
+/**
+ * URL of the shared MariaDB server, as published by globalSetup.
+ *
+ * @throws when globalSetup did not start it, so a MariaDB test fails instead of passing.
+ */
+export function mariadbAdminUrl(): string {
+  const url = process.env[MARIADB_URL_ENV];
+  if (url === undefined || url === '') {
+    const why =
+      MARIADB_SERVER.path === undefined
+        ? missingBinaryMessage(MARIADB_SERVER)
+        : 'jest globalSetup (test/support/global-setup.ts) did not run or did not finish';
+    throw new Error(`${MARIADB_URL_ENV} is not set: ${why}. MariaDB tests cannot run.`);
+  }
+  return url;
+}
+
+/** Options for a MariaDB connection to `url`, with time limits like {@link PG_TEST_TIMEOUTS}. */
+export function mariadbOptions(url: string): MariadbTestOptions {
+  return {
+    type: 'mariadb',
+    url,
+    connectTimeout: PG_TEST_TIMEOUTS.connectTimeoutMS,
+    // The suites run many short transactions in parallel (the race tests); mysql2's default pool
+    // of 10 would make them queue in the pool instead of in the database, where the locks are.
+    extra: { connectionLimit: 25 },
+  };
+}
+
+async function createMariadbDatabase(): Promise<TestDatabase> {
+  const adminUrl = mariadbAdminUrl();
+  const name = `durin_test_${randomBytes(6).toString('hex')}`;
+  await withMariadbAdmin(adminUrl, (admin) => admin.query(`CREATE DATABASE \`${name}\``));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  let dropped = false;
+  return {
+    kind: 'mariadb',
+    name,
+    options: mariadbOptions(url.toString()),
+    drop: async () => {
+      if (dropped) return;
+      dropped = true;
+      await withMariadbAdmin(adminUrl, async (admin) => {
+        // As on PostgreSQL: a pool a test forgot to close must not make the drop wait on its locks.
+        const sessions = (await admin.query(
+          'SELECT id FROM information_schema.PROCESSLIST WHERE db = ? AND id <> CONNECTION_ID()',
+          [name],
+        )) as Array<{ id: number | string }>;
+        for (const { id } of sessions) {
+          await admin.query(`KILL ${Number(id)}`).catch(() => undefined);
+        }
+        await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      });
+    },
+  };
+}
+
+async function withMariadbAdmin<T>(
+  adminUrl: string,
+  work: (admin: DataSource) => Promise<T>,
+): Promise<T> {
+  const admin = new DataSource({ ...mariadbOptions(adminUrl), extra: { connectionLimit: 1 } });
   await admin.initialize();
   try {
     return await work(admin);

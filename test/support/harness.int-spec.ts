@@ -3,7 +3,7 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import {
   createTestDatabase,
-  DB_KINDS,
+  describeEachDb,
   pgAdminUrl,
   postgresOptions,
   type TestDatabase,
@@ -38,7 +38,7 @@ async function elapsedMs(work: () => Promise<unknown>): Promise<number> {
 }
 
 describe('test database harness', () => {
-  describe.each(DB_KINDS)('createTestDatabase(%s)', (kind) => {
+  describeEachDb('createTestDatabase(%s)', (kind) => {
     it('gives a database that answers queries and can be dropped', async () => {
       const db = await createTestDatabase(kind);
       expect(db.kind).toBe(kind);

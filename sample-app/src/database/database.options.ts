@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { BetterSqlite3ConnectionOptions } from 'typeorm/driver/better-sqlite3/BetterSqlite3ConnectionOptions';
+import type { MysqlConnectionOptions } from 'typeorm/driver/mysql/MysqlConnectionOptions';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
 import { DURIN_MIGRATIONS } from '../../../lib';
 import { DatabaseSettings } from '../config/settings';
@@ -12,7 +13,9 @@ type SchemaKeys = 'entities' | 'synchronize' | 'migrations' | 'migrationsRun' | 
 
 /** Where to connect: the app decides the schema (entities, migrations) itself. */
 export type ConnectionOptions =
-  Omit<BetterSqlite3ConnectionOptions, SchemaKeys> | Omit<PostgresConnectionOptions, SchemaKeys>;
+  | Omit<BetterSqlite3ConnectionOptions, SchemaKeys>
+  | Omit<PostgresConnectionOptions, SchemaKeys>
+  | Omit<MysqlConnectionOptions, SchemaKeys>;
 
 /** The app's migrations, oldest first: its user table, then nestjs-durin's tables. */
 export const SAMPLE_MIGRATIONS = [CreateUsers1700000000000, ...DURIN_MIGRATIONS];

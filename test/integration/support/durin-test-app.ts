@@ -42,8 +42,8 @@ export const silentLogger = {
  * instead of `:memory:`, which would vanish with the first app's connection.
  */
 export async function createPersistentDatabase(kind: TestDbKind): Promise<TestDatabase> {
-  if (kind === 'postgres') {
-    return createTestDatabase('postgres');
+  if (kind !== 'sqlite') {
+    return createTestDatabase(kind);
   }
   const file = join(tmpdir(), `durin-test-${randomBytes(6).toString('hex')}.sqlite`);
   return {
@@ -55,7 +55,7 @@ export async function createPersistentDatabase(kind: TestDbKind): Promise<TestDa
 }
 
 /**
- * TypeORM options for the app: PostgreSQL gets its schema from the migrations (the app's users
+ * TypeORM options for the app: PostgreSQL and MariaDB get their schema from the migrations (the app's users
  * table, then DURIN_MIGRATIONS), SQLite from `synchronize`, as the README recommends.
  */
 export function typeOrmOptions(
@@ -63,7 +63,7 @@ export function typeOrmOptions(
   extra: Partial<TypeOrmModuleOptions> = {},
 ): TypeOrmModuleOptions {
   const schema =
-    db.kind === 'postgres'
+    db.kind !== 'sqlite'
       ? { migrations: [CreateUsers1700000000000, ...DURIN_MIGRATIONS], migrationsRun: true }
       : { synchronize: true };
   return {

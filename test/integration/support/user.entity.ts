@@ -40,10 +40,11 @@ export class CreateUsers1700000000000 implements MigrationInterface {
             generationStrategy: 'increment',
           },
           { name: 'email', type: 'varchar', length: '100' },
-          // What TypeORM writes for `default: true`: SQLite keeps booleans as 0/1.
+          // What TypeORM writes for `boolean, default: true`: SQLite keeps booleans as 0/1, and
+          // MySQL/MariaDB get a plain `tinyint` (`boolean` there would be `tinyint(1)`, a diff).
           {
             name: 'is_active',
-            type: 'boolean',
+            type: queryRunner.connection.driver.normalizeType({ type: 'boolean' }),
             default: queryRunner.connection.options.type === 'postgres' ? true : 1,
           },
         ],
