@@ -1,13 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
 import { mariadbOptions } from './databases';
 import { getFreePort } from './free-port';
+import { isAlive, OWNER_FILE, readPid, removeStaleServerDirs, withTimeout } from './server-process';
 import { MARIADB_DEBUG_ENV, MARIADB_SERVER } from './mariadb-env';
 import { findSystemBinary, missingBinaryMessage, systemBinariesRequired } from './system-binary';
 
@@ -18,15 +19,12 @@ export { MARIADB_URL_ENV } from './mariadb-env';
 export const MARIADB_HANDLE = Symbol.for('nestjs-durin.test.mariadb');
 
 const DIR_PREFIX = 'durin-mariadb-';
-const OWNER_FILE = 'owner.pid';
 const PID_FILE = 'mariadbd.pid';
 const TEST_USER = 'durin';
 const INSTALL_TIMEOUT_MS = 60_000;
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 const START_ATTEMPTS = 3;
-/** A directory without an owner file may be one another run is creating right now. */
-const UNOWNED_DIR_GRACE_MS = 10 * 60_000;
 
 /** A running MariaDB server started for this jest run. */
 export interface TestMariadbServer {
@@ -64,10 +62,12 @@ export async function startTestMariadb(): Promise<TestMariadbServer | undefined>
 
   const startedAt = performance.now();
   const log = new Tail(process.env[MARIADB_DEBUG_ENV] === '1');
-  await removeStaleDirs().catch((err: unknown) => {
-    // Housekeeping only: a leftover directory must never stop a fresh run from starting.
-    log.write(`stale directory cleanup failed: ${String(err)}`);
-  });
+  await removeStaleServerDirs(DIR_PREFIX, (rootDir) => killOrphan(rootDir)).catch(
+    (err: unknown) => {
+      // Housekeeping only: a leftover directory must never stop a fresh run from starting.
+      log.write(`stale directory cleanup failed: ${String(err)}`);
+    },
+  );
 
   const rootDir = await mkdtemp(join(tmpdir(), DIR_PREFIX));
   try {
@@ -218,23 +218,6 @@ async function stopServer(server: ChildProcess, rootDir: string): Promise<void> 
   }
 }
 
-/** Removes directories (and servers) left by runs whose jest process is gone. */
-async function removeStaleDirs(): Promise<void> {
-  const base = tmpdir();
-  for (const name of await readdir(base)) {
-    if (!name.startsWith(DIR_PREFIX)) continue;
-    const rootDir = join(base, name);
-    const owner = await readPid(join(rootDir, OWNER_FILE));
-    if (owner !== undefined && isAlive(owner)) continue;
-    if (owner === undefined) {
-      const info = await stat(rootDir).catch(() => undefined);
-      if (info === undefined || Date.now() - info.mtimeMs < UNOWNED_DIR_GRACE_MS) continue;
-    }
-    await killOrphan(rootDir);
-    await rm(rootDir, { recursive: true, force: true });
-  }
-}
-
 /** Stops the mariadbd of a dead run, after /proc confirms the pid is still that server. */
 async function killOrphan(rootDir: string): Promise<void> {
   const pid = await readPid(join(rootDir, PID_FILE));
@@ -261,33 +244,6 @@ async function run(program: string, args: string[], log: Tail): Promise<void> {
 
 async function isFile(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isFile() ?? false;
-}
-
-async function readPid(file: string): Promise<number | undefined> {
-  const text = await readFile(file, 'utf8').catch(() => undefined);
-  const pid = Number.parseInt(text?.split('\n', 1)[0] ?? '', 10);
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The last lines of installer and server output, so a failed start can explain itself. */

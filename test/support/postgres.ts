@@ -1,23 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import {
-  chmod,
-  chown,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  rm,
-  stat,
-  writeFile,
-} from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
 import { postgresOptions } from './databases';
 import { getFreePort } from './free-port';
+import { isAlive, OWNER_FILE, readPid, removeStaleServerDirs, withTimeout } from './server-process';
 import { PG_DEBUG_ENV } from './pg-env';
 import { preparePostgres, type PostgresInstallation } from './postgres-binaries';
 
@@ -32,7 +23,6 @@ export { PG_SWITCH_ENV, PG_URL_ENV } from './pg-env';
 export const SERVER_HANDLE = Symbol.for('nestjs-durin.test.postgres');
 
 const DIR_PREFIX = 'durin-pg-';
-const OWNER_FILE = 'owner.pid';
 const DATA_SUBDIR = 'data';
 const PASSWORD_FILE = 'pwfile';
 const PG_USER = 'postgres';
@@ -40,8 +30,6 @@ const INITDB_TIMEOUT_MS = 120_000;
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 const START_ATTEMPTS = 3;
-/** A directory without an owner file may be one another run is creating right now. */
-const UNOWNED_DIR_GRACE_MS = 10 * 60_000;
 
 /** A running server started for this jest run. */
 export interface TestPostgresServer {
@@ -67,7 +55,9 @@ export async function startTestPostgres(): Promise<TestPostgresServer> {
   const log = new LogTail(200, process.env[PG_DEBUG_ENV] === '1');
 
   try {
-    await removeStaleDirs();
+    await removeStaleServerDirs(DIR_PREFIX, (rootDir) =>
+      killPostmaster(join(rootDir, DATA_SUBDIR)),
+    );
   } catch (err) {
     // Housekeeping only: a leftover directory must never stop a fresh run from starting.
     log.write(`[durin-test] stale directory cleanup failed: ${describe(err)}`);
@@ -301,24 +291,6 @@ async function stopServer(server: ChildProcess, rootDir: string): Promise<void> 
   }
 }
 
-/** Removes directories left by runs whose jest process is gone (crash, SIGKILL, CI timeout). */
-async function removeStaleDirs(): Promise<void> {
-  const base = tmpdir();
-  const entries = await readdir(base);
-  for (const name of entries) {
-    if (!name.startsWith(DIR_PREFIX)) continue;
-    const rootDir = join(base, name);
-    const owner = await readPid(join(rootDir, OWNER_FILE));
-    if (owner !== undefined && isAlive(owner)) continue;
-    if (owner === undefined) {
-      const info = await stat(rootDir).catch(() => undefined);
-      if (info === undefined || Date.now() - info.mtimeMs < UNOWNED_DIR_GRACE_MS) continue;
-    }
-    await killPostmaster(join(rootDir, DATA_SUBDIR));
-    await rm(rootDir, { recursive: true, force: true });
-  }
-}
-
 /**
  * Sends an immediate-shutdown signal to the postmaster that owns `dataDir`, if one still runs.
  * The pid comes from postmaster.pid; /proc confirms it is really that server before signalling,
@@ -339,34 +311,6 @@ async function killPostmaster(dataDir: string): Promise<void> {
   const deadline = Date.now() + 5_000;
   while (isAlive(pid) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function readPid(file: string): Promise<number | undefined> {
-  const text = await readFile(file, 'utf8').catch(() => undefined);
-  const pid = Number.parseInt(text?.split('\n', 1)[0] ?? '', 10);
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
