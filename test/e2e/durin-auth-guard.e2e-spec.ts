@@ -1,11 +1,10 @@
 import { Controller, Get, INestApplication, UseGuards } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import request from 'supertest';
 import { Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { AuthGuard, CurrentUser, DurinAuthGuard, DurinModule, TokenService } from '../../lib';
 import { createTestDatabase, type TestDatabase } from '../support/databases';
-import { HTTP_ADAPTER_KINDS, startHttpApp } from '../support/http-app';
+import { HTTP_ADAPTER_KINDS, startHttpApp, syncedTypeOrm } from '../support/http-app';
 
 /**
  * `DurinAuthGuard` exists so an app that also imports `@nestjs/passport`'s `AuthGuard` needs no
@@ -41,15 +40,7 @@ describe.each(HTTP_ADAPTER_KINDS)('@UseGuards(DurinAuthGuard) on %s', (adapter) 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
     const moduleRef = await Test.createTestingModule({
-      imports: [
-        TypeOrmModule.forRoot({
-          ...db.options,
-          entities: [AliasUser],
-          autoLoadEntities: true,
-          synchronize: true,
-        } as TypeOrmModuleOptions),
-        DurinModule.forRoot({ userEntity: AliasUser }),
-      ],
+      imports: [syncedTypeOrm(db, [AliasUser]), DurinModule.forRoot({ userEntity: AliasUser })],
       controllers: [AliasedController],
     }).compile();
     app = await startHttpApp(moduleRef, adapter);

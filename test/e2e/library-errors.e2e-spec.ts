@@ -1,11 +1,10 @@
 import { Body, Controller, INestApplication, Post } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import request from 'supertest';
 import { Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { DurinModule, TokenService } from '../../lib';
 import { createTestDatabase, type TestDatabase } from '../support/databases';
-import { startHttpApp } from '../support/http-app';
+import { startHttpApp, syncedTypeOrm } from '../support/http-app';
 
 /**
  * A real app's own code calls the TokenService and lets library errors escape, with no exception
@@ -65,12 +64,7 @@ describe.each(['express', 'fastify'] as const)('library errors over HTTP (%s)', 
     db = await createTestDatabase('sqlite');
     const moduleRef = await Test.createTestingModule({
       imports: [
-        TypeOrmModule.forRoot({
-          ...db.options,
-          entities: [ErrorsUser],
-          autoLoadEntities: true,
-          synchronize: true,
-        } as TypeOrmModuleOptions),
+        syncedTypeOrm(db, [ErrorsUser]),
         DurinModule.forRoot({
           userEntity: ErrorsUser,
           routes: { path: 'auth' },

@@ -1,12 +1,11 @@
 import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import request from 'supertest';
 import { Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { DurinModule, TokenService } from '../../lib';
 import { createTestDatabase, type TestDatabase } from '../support/databases';
-import { startHttpApp } from '../support/http-app';
+import { startHttpApp, syncedTypeOrm } from '../support/http-app';
 
 /**
  * The ready-made refresh route validates its own body, whatever global pipe the app installs: an
@@ -67,12 +66,7 @@ describe.each(MATRIX)('POST /auth/refresh on %s under a global %s', (adapter, _n
     db = await createTestDatabase('sqlite');
     const moduleRef = await Test.createTestingModule({
       imports: [
-        TypeOrmModule.forRoot({
-          ...db.options,
-          entities: [PipeUser],
-          autoLoadEntities: true,
-          synchronize: true,
-        } as TypeOrmModuleOptions),
+        syncedTypeOrm(db, [PipeUser]),
         DurinModule.forRoot({ userEntity: PipeUser, routes: { path: 'auth' } }),
       ],
       providers: [{ provide: APP_PIPE, useFactory: pipe }],

@@ -10,7 +10,6 @@ import {
 } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import request from 'supertest';
 import { Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import type { Observable } from 'rxjs';
@@ -24,7 +23,12 @@ import {
   TokenService,
 } from '../../lib';
 import { createTestDatabase, type TestDatabase } from '../support/databases';
-import { HTTP_ADAPTER_KINDS, type HttpAdapterKind, startHttpApp } from '../support/http-app';
+import {
+  HTTP_ADAPTER_KINDS,
+  type HttpAdapterKind,
+  startHttpApp,
+  syncedTypeOrm,
+} from '../support/http-app';
 
 /**
  * The ready-made routes mounted as a module (RouterModule, URI versioning, the app's own guards
@@ -124,12 +128,7 @@ describe.each(CASES)('ready-made routes on %s, %s', (adapter, _name, mounting) =
     db = await createTestDatabase('sqlite');
     const moduleRef = await Test.createTestingModule({
       imports: [
-        TypeOrmModule.forRoot({
-          ...db.options,
-          entities: [RoutesUser],
-          autoLoadEntities: true,
-          synchronize: true,
-        } as TypeOrmModuleOptions),
+        syncedTypeOrm(db, [RoutesUser]),
         DurinModule.forRoot({ userEntity: RoutesUser, ...mounting.durin }),
         ...(mounting.imports ?? []),
       ],
@@ -214,12 +213,7 @@ describe.each(HTTP_ADAPTER_KINDS)('DurinRoutesModule guards and interceptors on 
     db = await createTestDatabase('sqlite');
     const moduleRef = await Test.createTestingModule({
       imports: [
-        TypeOrmModule.forRoot({
-          ...db.options,
-          entities: [RoutesUser],
-          autoLoadEntities: true,
-          synchronize: true,
-        } as TypeOrmModuleOptions),
+        syncedTypeOrm(db, [RoutesUser]),
         DurinModule.forRoot({ userEntity: RoutesUser, isGlobal: true }),
         DurinRoutesModule.register({
           path: 'auth',

@@ -1,7 +1,11 @@
-import { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
+import { DynamicModule, INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { TestingModule } from '@nestjs/testing';
+import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- any entity class
+type EntityClassLike = Function;
 
 export type HttpAdapterKind = 'express' | 'fastify';
 
@@ -33,4 +37,17 @@ export async function startHttpApp(
     await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   }
   return app;
+}
+
+/**
+ * TypeORM for a small test app on `db`: its own user entity, the library's entities picked up by
+ * `autoLoadEntities`, and the schema built by `synchronize` (these apps run on SQLite only).
+ */
+export function syncedTypeOrm(db: { options: object }, entities: EntityClassLike[]): DynamicModule {
+  return TypeOrmModule.forRoot({
+    ...db.options,
+    entities,
+    autoLoadEntities: true,
+    synchronize: true,
+  } as TypeOrmModuleOptions);
 }
