@@ -119,6 +119,7 @@ export type {
   DurinRoutesOptions,
   DurinStaticOptions,
   EntityClass,
+  KeepExpiredTokensOptions,
   PostAuthHandler,
   PostAuthResult,
 } from './interfaces/durin-module-options.interface';
@@ -144,6 +145,7 @@ export type {
 } from './interfaces/security-options.interface';
 
 export {
+  AddDurinCleanupIndexes1764600000000,
   AddDurinRefreshGracePayload1764000000000,
   CreateDurinTables1732406400000,
   DURIN_MIGRATIONS,

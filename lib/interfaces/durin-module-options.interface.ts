@@ -61,6 +61,12 @@ export interface DurinCookieOptions {
   refreshPath?: string;
 }
 
+/** `keepExpiredTokens` with a retention. */
+export interface KeepExpiredTokensOptions {
+  /** How long a kept row stays after it was revoked or expired; `null`: forever. */
+  for: Duration | null;
+}
+
 /** Mounting of the ready-made session endpoints. */
 export interface DurinRoutesOptions {
   /** The controller path, e.g. `'auth'`. */
@@ -118,8 +124,12 @@ export interface DurinModuleOptions extends DurinStaticOptions {
   enforceSingleLogin?: boolean;
   /** Header tokens only work in the header, cookie tokens only in the cookie. Default `true`. */
   enableAuthRestriction?: boolean;
-  /** Keep revoked tokens (with `revokedAt`) for audit instead of deleting them. Default `false`. */
-  keepExpiredTokens?: boolean;
+  /**
+   * Keep revoked and expired tokens (marked with `revokedAt`, `revokedReason`) for audit instead of
+   * deleting them. `true` keeps them forever; `{ for: '90d' }` keeps them that long, after which
+   * `revokeExpiredTokens()` deletes them. Default `false`.
+   */
+  keepExpiredTokens?: boolean | KeepExpiredTokensOptions;
   /** Reading a missing key of `token.contextObj` throws instead of giving `undefined`. Default `false`. */
   strictContextAccess?: boolean;
   /** Accepted `Authorization` schemes, matched case-insensitively. Default `['Bearer', 'Token']`. */

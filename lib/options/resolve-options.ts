@@ -5,6 +5,7 @@ import { DurinModuleOptions } from '../interfaces/durin-module-options.interface
 import { TOKEN_PREFIX_PATTERN } from '../tokens/token-format';
 import { describe, parseDuration, parseNullableDuration } from './duration';
 import { resolveCacheOptions } from './resolve-cache-options';
+import { resolveKeptTokens } from './resolve-kept-tokens';
 import { resolveRefreshCookie } from './resolve-refresh-cookie';
 import { resolveSecurityOptions, SECURITY_OPTION_NAMES } from './resolve-security-options';
 import { ResolvedCookieOptions, ResolvedDurinOptions } from './resolved-options';
@@ -357,7 +358,7 @@ export function resolveDurinOptions(options: DurinModuleOptions): ResolvedDurinO
       'enableAuthRestriction',
       true,
     ),
-    keepExpiredTokens: requireBoolean(options.keepExpiredTokens, 'keepExpiredTokens', false),
+    ...resolveKeptTokens(options.keepExpiredTokens),
     strictContextAccess: requireBoolean(options.strictContextAccess, 'strictContextAccess', false),
     authHeaderPrefixes: requireStringList(
       options.authHeaderPrefixes,

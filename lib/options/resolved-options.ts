@@ -36,6 +36,8 @@ export interface ResolvedDurinOptions extends ResolvedSecurityOptions {
   enforceSingleLogin: boolean;
   enableAuthRestriction: boolean;
   keepExpiredTokens: boolean;
+  /** Kept rows revoked longer ago than this are deleted by the cleanup; `null`: forever. */
+  keptTokensRetentionMs: number | null;
   strictContextAccess: boolean;
   /** Lower-cased, for case-insensitive matching. */
   authHeaderPrefixes: string[];

@@ -107,7 +107,12 @@ export class TokenExpiry<T extends AbstractAuthToken = AbstractAuthToken> {
   /** See `TokenService.revokeExpiredTokens`. */
   async revokeExpiredTokens(): Promise<number> {
     const now = this.clock.now();
-    const removed = await storeWork(() => this.store.cleanup(revocationMode(this.options), now));
+    const retention = this.options.keptTokensRetentionMs;
+    const keptUntil =
+      this.options.keepExpiredTokens && retention !== null ? now - retention : undefined;
+    const removed = await storeWork(() =>
+      this.store.cleanup(revocationMode(this.options), now, undefined, keptUntil),
+    );
     this.cache?.prune(now);
     return removed;
   }
