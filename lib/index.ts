@@ -40,6 +40,7 @@ export type {
   DurinEventType,
 } from './events/durin-event.interface';
 export type { DurinCacheStats } from './cache/durin-cache.service';
+export { DurinCleanupScheduler } from './cleanup/cleanup-scheduler';
 
 export { AuthGuard, DurinAuthGuard } from './auth.guard';
 export type { DurinAuthResult } from './auth.guard';
@@ -113,6 +114,7 @@ export type {
 } from './interfaces/cache-options.interface';
 export type {
   AuthType,
+  DurinCleanupOptions,
   DurinCookieOptions,
   DurinModuleOptions,
   DurinOptionsFactory,

@@ -6,6 +6,7 @@ import { TOKEN_PREFIX_PATTERN } from '../tokens/token-format';
 import { describe, parseDuration, parseNullableDuration } from './duration';
 import { resolveCacheOptions } from './resolve-cache-options';
 import { resolveKeptTokens } from './resolve-kept-tokens';
+import { resolveCleanupOptions } from '../cleanup/resolve-cleanup-options';
 import { resolveRefreshCookie } from './resolve-refresh-cookie';
 import { resolveSecurityOptions, SECURITY_OPTION_NAMES } from './resolve-security-options';
 import { ResolvedCookieOptions, ResolvedDurinOptions } from './resolved-options';
@@ -26,6 +27,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'enforceSingleLogin',
   'enableAuthRestriction',
   'keepExpiredTokens',
+  'cleanup',
   'strictContextAccess',
   'authHeaderPrefixes',
   'authCookieNames',
@@ -359,6 +361,7 @@ export function resolveDurinOptions(options: DurinModuleOptions): ResolvedDurinO
       true,
     ),
     ...resolveKeptTokens(options.keepExpiredTokens),
+    cleanup: resolveCleanupOptions(options.cleanup),
     strictContextAccess: requireBoolean(options.strictContextAccess, 'strictContextAccess', false),
     authHeaderPrefixes: requireStringList(
       options.authHeaderPrefixes,

@@ -280,19 +280,21 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
    * statement, so a large backlog never holds long locks against live authentication. Each batch
    * reads one index range (see {@link cleanupParts}), so a run stays linear in the rows it removes
    * however large the table. `keptUntil` (mark mode with a retention): kept rows revoked before it
-   * are deleted.
+   * are deleted. An aborted `signal` stops the run between two batches (what was done stays done).
    */
   async cleanup(
     mode: RevocationMode,
     now: number,
     userId?: unknown,
     keptUntil?: number,
+    signal?: AbortSignal,
   ): Promise<number> {
     const userFilter = userId === undefined ? '' : ' AND user_id = :userId';
     const parameters = { now, userId, keptUntil, batch: CLEANUP_BATCH_SIZE };
     let total = 0;
     for (const part of cleanupParts(mode, keptUntil !== undefined)) {
       for (;;) {
+        if (signal?.aborted) return total;
         // The batch is wrapped in a derived table: MySQL/MariaDB refuse both LIMIT in an IN
         // subquery and a subquery on the table being changed, and a derived table is neither (it
         // is read in full before the write; its LIMIT keeps the optimizer from merging it back).

@@ -242,6 +242,16 @@ describe('resolveDurinOptions', () => {
         'keepExpiredTokens.for',
         /greater than 0/,
       ],
+      ['cleanup true', { cleanup: true }, 'cleanup', /false or \{ every/],
+      ['cleanup without every', { cleanup: {} }, 'cleanup', /needs `every`/],
+      ['cleanup with an unknown key', { cleanup: { every: '1h', at: 3 } }, 'cleanup', /"at"/],
+      ['cleanup.every zero', { cleanup: { every: 0 } }, 'cleanup.every', /at least 1 second/],
+      [
+        'cleanup.every not a duration',
+        { cleanup: { every: 'hourly' } },
+        'cleanup.every',
+        /"hourly"/,
+      ],
       ['keepExpiredTokens null', { keepExpiredTokens: null }, 'keepExpiredTokens', /got null/],
       ['keepExpiredTokens {}', { keepExpiredTokens: {} }, 'keepExpiredTokens', /needs `for`/],
       [
@@ -559,5 +569,19 @@ describe('keepExpiredTokens with a retention', () => {
     const resolved = resolveDurinOptions({ userEntity: User, keepExpiredTokens });
     expect(resolved.keepExpiredTokens).toBe(true);
     expect(resolved.keptTokensRetentionMs).toBe(retention);
+  });
+});
+
+describe('cleanup', () => {
+  it('is off by default', () => {
+    expect(resolveDurinOptions({ userEntity: User }).cleanup).toBeNull();
+    expect(resolveDurinOptions({ userEntity: User, cleanup: false }).cleanup).toBeNull();
+  });
+
+  it.each([
+    ['1h', { everyMs: HOUR, firstRunMs: 30 * SECOND }],
+    ['5s', { everyMs: 5 * SECOND, firstRunMs: 5 * SECOND }],
+  ])('every %s runs first soon after start-up, then at that interval', (every, expected) => {
+    expect(resolveDurinOptions({ userEntity: User, cleanup: { every } }).cleanup).toEqual(expected);
   });
 });
