@@ -11,8 +11,14 @@ export interface ClientFlags {
 export type CliCommand =
   | { kind: 'help' }
   | { kind: 'client:create'; dataSource: string; name: string; fields: ClientFlags }
-  | { kind: 'client:update'; dataSource: string; name: string; fields: ClientFlags }
-  | { kind: 'client:delete'; dataSource: string; name: string }
+  | {
+      kind: 'client:update';
+      dataSource: string;
+      name: string;
+      fields: ClientFlags;
+      cacheChannel: string | undefined;
+    }
+  | { kind: 'client:delete'; dataSource: string; name: string; cacheChannel: string | undefined }
   | { kind: 'client:list'; dataSource: string; json: boolean }
   | { kind: 'tokens:prune'; dataSource: string; keepExpiredTokens: boolean };
 
@@ -36,6 +42,9 @@ Commands:
 Options:
   -d, --dataSource <file>     Module exporting the app's TypeORM DataSource: .js, or .ts
                               when ts-node is installed.
+  --cache-channel <name>      client:update and client:delete on PostgreSQL tell the apps'
+                              token caches to drop their entries on this NOTIFY channel
+                              (default durin_cache, the cache.channel option's default).
   -h, --help                  Shows this help.
 
 Durations: whole seconds (3600) or a number and a unit s, m, h, d (15m, 14d).
@@ -50,6 +59,7 @@ const OPTIONS = {
   'throttle-rate': { type: 'string' },
   json: { type: 'boolean' },
   'keep-expired-tokens': { type: 'boolean' },
+  'cache-channel': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -60,8 +70,8 @@ const CLIENT_FIELD_FLAGS: OptionName[] = ['token-ttl', 'refresh-token-ttl', 'thr
 /** The flags each command takes besides the data source and help. */
 const COMMAND_FLAGS: Record<Exclude<CliCommand['kind'], 'help'>, OptionName[]> = {
   'client:create': CLIENT_FIELD_FLAGS,
-  'client:update': CLIENT_FIELD_FLAGS,
-  'client:delete': [],
+  'client:update': [...CLIENT_FIELD_FLAGS, 'cache-channel'],
+  'client:delete': ['cache-channel'],
   'client:list': ['json'],
   'tokens:prune': ['keep-expired-tokens'],
 };
@@ -106,7 +116,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         keepExpiredTokens: values['keep-expired-tokens'] === true,
       };
     case 'client:delete':
-      return { kind: command, dataSource, name: rest[0] };
+      return { kind: command, dataSource, name: rest[0], cacheChannel: values['cache-channel'] };
     case 'client:create':
     case 'client:update': {
       const fields: ClientFlags = {
@@ -120,7 +130,15 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
           2,
         );
       }
-      return { kind: command, dataSource, name: rest[0], fields };
+      return command === 'client:create'
+        ? { kind: command, dataSource, name: rest[0], fields }
+        : {
+            kind: command,
+            dataSource,
+            name: rest[0],
+            fields,
+            cacheChannel: values['cache-channel'],
+          };
     }
   }
 }

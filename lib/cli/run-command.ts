@@ -1,6 +1,8 @@
 import { DataSource } from 'typeorm';
+import { DurinCacheService } from '../cache/durin-cache.service';
 import { ClientRegistry } from '../clients/client-registry';
 import { SystemClock } from '../clock';
+import { DurinConfigurationError } from '../errors/durin-configuration.error';
 import {
   ClientAlreadyExistsError,
   InvalidClientError,
@@ -26,9 +28,10 @@ const FIELD_FLAGS: Record<string, string> = {
  * Runs one command against an initialized DataSource and returns what to print.
  *
  * The library's units are built by hand rather than in a Nest application context: they need
- * only the store and a clock (the cache and events are optional by design), so the command stays
- * free of the app's module graph, starts fast and logs nothing of its own. Validation, expiry
- * rules and SQL are the very code `TokenService` runs.
+ * only the store, a clock and the cache (events are optional by design), so the command stays
+ * free of the app's module graph (and of its options, which may need the app's config), starts
+ * fast and logs nothing of its own. Validation, expiry rules and SQL are the very code
+ * `TokenService` runs.
  */
 export async function runCommand(
   command: Exclude<CliCommand, { kind: 'help' }>,
@@ -37,8 +40,19 @@ export async function runCommand(
   const tables = durinTables(dataSource);
   const store = new TokenStore(dataSource, tables.tokens, tables.clients);
   const clock = new SystemClock();
-  const clients = new ClientRegistry(clock, store);
   try {
+    const options = resolveDurinOptions({
+      userEntity: tables.userEntity,
+      keepExpiredTokens: command.kind === 'tokens:prune' && command.keepExpiredTokens,
+      cache:
+        'cacheChannel' in command && command.cacheChannel !== undefined
+          ? { channel: command.cacheChannel }
+          : undefined,
+    });
+    // Never started (no LISTEN): it only publishes, so that running apps on PostgreSQL drop what
+    // they cached of a changed or deleted client's tokens, as after TokenService's own calls.
+    const cache = new DurinCacheService(options, dataSource);
+    const clients = new ClientRegistry(clock, store, cache);
     switch (command.kind) {
       case 'client:create':
         await clients.createClient({ name: command.name, ...command.fields });
@@ -58,11 +72,7 @@ export async function runCommand(
           : clientTable(all);
       }
       case 'tokens:prune': {
-        const options = resolveDurinOptions({
-          userEntity: tables.userEntity,
-          keepExpiredTokens: command.keepExpiredTokens,
-        });
-        const count = await new TokenExpiry(options, clock, store).revokeExpiredTokens();
+        const count = await new TokenExpiry(options, clock, store, cache).revokeExpiredTokens();
         const noun = count === 1 ? 'token' : 'tokens';
         return command.keepExpiredTokens
           ? `Revoked ${count} expired ${noun} (rows kept).\n`
@@ -84,6 +94,10 @@ function asCliError(error: unknown): unknown {
   }
   if (error instanceof ClientAlreadyExistsError) {
     return new CliError(`name: a client named ${JSON.stringify(error.clientName)} exists already`);
+  }
+  if (error instanceof DurinConfigurationError && error.option === 'cache.channel') {
+    const reason = error.message.slice(error.message.indexOf("': ") + 3);
+    return new CliError(`cache-channel: ${reason}`);
   }
   if (error instanceof TokenStoreUnavailableError) {
     return new CliError(`the database failed: ${firstLine(error.cause)}`);

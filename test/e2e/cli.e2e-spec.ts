@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IsNull, Not } from 'typeorm';
-import { ClientEntity } from '../../lib';
+import { ClientEntity, DurinCacheService } from '../../lib';
 import { getFreePort } from '../support/free-port';
 import { DB_KINDS, postgresOptions, TestDbKind } from '../support/databases';
 import {
@@ -22,9 +22,10 @@ import {
 } from './support/durin-cli';
 
 let cli: BuiltCli;
+// Compiling lib takes a few seconds alone, much longer on a machine busy with other suites.
 beforeAll(async () => {
   cli = await buildCli();
-});
+}, 240_000);
 afterAll(() => cli.remove());
 
 const durin = (...args: string[]) => runCli(cli.bin, args, cli.dir);
@@ -241,6 +242,70 @@ describe.each(DB_KINDS.filter((kind): kind is 'sqlite' | 'postgres' => kind !== 
     });
   },
 );
+
+/** Waits for something another process causes (a NOTIFY arriving); fails after 10 s. */
+async function eventually(check: () => boolean): Promise<void> {
+  for (let waited = 0; !check(); waited += 50) {
+    if (waited > 10_000) throw new Error('the awaited state never came');
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}
+
+describe('the durin CLI and the token caches of running apps (PostgreSQL)', () => {
+  let app: DurinTestApp;
+  let js: string;
+  let cache: DurinCacheService;
+
+  beforeAll(async () => {
+    app = await startDurinApp('postgres', {}, { db: await createPersistentDatabase('postgres') });
+    js = await cli.write('data-source-notify.js', jsDataSource({ ...app.db.options }));
+    cache = app.module.get(DurinCacheService);
+    // The app trusts its cache once LISTEN is up; before that nothing is cached.
+    await eventually(() => cache.stats().trusted);
+  });
+  afterAll(() => app.close());
+
+  /** A token of `client` that the app has verified, so that its cache holds it. */
+  async function cachedToken(client: string): Promise<string> {
+    const set = await app.service.generateHeaderToken(await app.createUser(), { client });
+    await app.service.authenticate(set.accessToken, 'header');
+    const hits = cache.stats().hits;
+    expect((await app.service.authenticate(set.accessToken, 'header')).ok).toBe(true);
+    expect(cache.stats().hits).toBe(hits + 1);
+    return set.accessToken;
+  }
+
+  it('client:delete makes the app drop the tokens it cached for the client', async () => {
+    await app.service.createClient({ name: 'cached' });
+    const token = await cachedToken('cached');
+    const received = cache.stats().received;
+    expectSuccess(await durin('-d', js, 'client:delete', 'cached'), 'Client cached deleted!\n');
+    await eventually(() => cache.stats().received > received);
+    // The app's clock has not moved: only the notification can have ended the cached entry.
+    expect(await app.service.authenticate(token, 'header')).toEqual({
+      ok: false,
+      reason: 'token_invalid',
+    });
+  });
+
+  it('client:update notifies too, and --cache-channel is checked as the cache.channel option', async () => {
+    await app.service.createClient({ name: 'changed', throttleRate: '5/m' });
+    await cachedToken('changed');
+    const received = cache.stats().received;
+    expectSuccess(
+      await durin('-d', js, 'client:update', 'changed', '--throttle-rate', '10/m'),
+      'Client changed updated!\n',
+    );
+    await eventually(() => cache.stats().received > received);
+    expect(cache.stats().size).toBe(0);
+
+    expectFailure(
+      await durin('-d', js, 'client:delete', 'changed', '--cache-channel', 'Not-A-Channel'),
+      'cache-channel: must be 1-63 lower-case letters',
+    );
+    expect(await app.service.getClient('changed')).not.toBeNull();
+  });
+});
 
 describe('the durin CLI without a usable data source', () => {
   it('fails on a missing file', async () => {
