@@ -100,7 +100,12 @@ function asCliError(error: unknown): unknown {
     return new CliError(`cache-channel: ${reason}`);
   }
   if (error instanceof TokenStoreUnavailableError) {
-    return new CliError(`the database failed: ${firstLine(error.cause)}`);
+    const cause = firstLine(error.cause);
+    // The usual first-run mistake: the app migrates at start-up, the CLI never does.
+    const hint = /no such table|does not exist|doesn't exist/i.test(cause)
+      ? ' (have the migrations run?)'
+      : '';
+    return new CliError(`the database failed: ${cause}${hint}`);
   }
   return error;
 }

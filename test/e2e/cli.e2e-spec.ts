@@ -355,6 +355,15 @@ exports.dataSource = Promise.resolve(new DataSource({ type: 'better-sqlite3', da
     );
   });
 
+  it('fails in one line, with a hint, on a database without the durin tables', async () => {
+    const empty = { type: 'better-sqlite3', database: join(cli.dir, 'empty.sqlite') };
+    const file = await cli.write('empty.js', jsDataSource(empty));
+    expectFailure(
+      await durin('-d', file, 'client:list'),
+      'the database failed: no such table: auth_client (have the migrations run?)',
+    );
+  });
+
   it('fails in one line when the database cannot be reached', async () => {
     const closed = await getFreePort();
     const options = {
