@@ -1,6 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { IsNull, Not } from 'typeorm';
 import { ClientEntity, DurinCacheService } from '../../lib';
 import { getFreePort } from '../support/free-port';
@@ -388,6 +389,31 @@ exports.dataSource = Promise.resolve(new DataSource({ type: 'better-sqlite3', da
     } finally {
       await rm(bare, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the durin bin as published', () => {
+  it('is the compiled lib/cli/durin.ts, inside the published files, runnable through its shebang', async () => {
+    const manifest = JSON.parse(await readFile(join(__dirname, '../../package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+      files: string[];
+    };
+    expect(manifest.bin).toEqual({ durin: 'dist/lib/cli/durin.js' });
+    expect(manifest.files.some((entry) => manifest.bin.durin.startsWith(`${entry}/`))).toBe(true);
+    expect((await readFile(cli.bin, 'utf8')).split('\n', 1)[0]).toBe('#!/usr/bin/env node');
+
+    // As npm links it: an executable file, started by the shell through `env node`.
+    await chmod(cli.bin, 0o755);
+    const run = await new Promise<CliRun>((done, fail) => {
+      execFile(
+        cli.bin,
+        ['--help'],
+        { env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` } },
+        (error, stdout, stderr) =>
+          error ? fail(error) : done({ code: 0, stdout: String(stdout), stderr: String(stderr) }),
+      );
+    });
+    expectSuccess(run, /^Usage: durin -d <data-source file>/);
   });
 });
 
