@@ -134,6 +134,7 @@ export type {
   RefreshTokenOptions,
   SessionInfo,
   TokenSet,
+  UpdateClientOptions,
 } from './interfaces/token-set.interface';
 export type { Duration } from './options/duration';
 export type { ResolvedDurinOptions, ResolvedCookieOptions } from './options/resolved-options';
