@@ -38,6 +38,10 @@ say "install took $((SECONDS - started)) s"
 say "checking the installed package"
 node "$here/check-package.js" "$stage/app/node_modules/nestjs-durin"
 
+say "the durin command from the package's bin"
+npx --no-install durin --help | grep -q 'client:create' || fail "npx durin --help did not print the usage"
+say "ok - npx durin --help"
+
 say "compiling the app under strict (skipLibCheck off)"
 npx --no-install tsc -p tsconfig.json
 
