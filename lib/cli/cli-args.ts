@@ -20,7 +20,13 @@ export type CliCommand =
     }
   | { kind: 'client:delete'; dataSource: string; name: string; cacheChannel: string | undefined }
   | { kind: 'client:list'; dataSource: string; json: boolean }
-  | { kind: 'tokens:prune'; dataSource: string; keepExpiredTokens: boolean };
+  | {
+      kind: 'tokens:prune';
+      dataSource: string;
+      keepExpiredTokens: boolean;
+      /** `--keep-for`: the retention of kept rows (implies keeping them). */
+      keepFor?: number | string;
+    };
 
 export const USAGE = `Usage: durin -d <data-source file> <command> [options]
 
@@ -35,9 +41,10 @@ Commands:
                        [--throttle-rate <rate>]
                               Changes a client; the value 'default' clears a field.
   client:delete <name>        Deletes a client and every token issued for it.
-  tokens:prune [--keep-expired-tokens]
+  tokens:prune [--keep-expired-tokens] [--keep-for 90d]
                               Deletes expired tokens (with --keep-expired-tokens: marks
-                              them revoked and keeps the rows) and prints the count.
+                              them revoked and keeps the rows; with --keep-for: keeps them
+                              that long, then deletes them) and prints the count.
 
 Options:
   -d, --dataSource <file>     Module exporting the app's TypeORM DataSource: .js, or .ts
@@ -59,6 +66,7 @@ const OPTIONS = {
   'throttle-rate': { type: 'string' },
   json: { type: 'boolean' },
   'keep-expired-tokens': { type: 'boolean' },
+  'keep-for': { type: 'string' },
   'cache-channel': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -73,7 +81,7 @@ const COMMAND_FLAGS: Record<Exclude<CliCommand['kind'], 'help'>, OptionName[]> =
   'client:update': [...CLIENT_FIELD_FLAGS, 'cache-channel'],
   'client:delete': ['cache-channel'],
   'client:list': ['json'],
-  'tokens:prune': ['keep-expired-tokens'],
+  'tokens:prune': ['keep-expired-tokens', 'keep-for'],
 };
 
 const NEEDS_NAME = new Set(['client:create', 'client:update', 'client:delete']);
@@ -113,7 +121,11 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       return {
         kind: command,
         dataSource,
-        keepExpiredTokens: values['keep-expired-tokens'] === true,
+        keepExpiredTokens:
+          values['keep-expired-tokens'] === true || values['keep-for'] !== undefined,
+        ...(values['keep-for'] === undefined
+          ? {}
+          : { keepFor: duration(values['keep-for']) ?? values['keep-for'] }),
       };
     case 'client:delete':
       return { kind: command, dataSource, name: rest[0], cacheChannel: values['cache-channel'] };

@@ -43,7 +43,10 @@ export async function runCommand(
   try {
     const options = resolveDurinOptions({
       userEntity: tables.userEntity,
-      keepExpiredTokens: command.kind === 'tokens:prune' && command.keepExpiredTokens,
+      keepExpiredTokens:
+        command.kind === 'tokens:prune' && command.keepFor !== undefined
+          ? { for: command.keepFor }
+          : command.kind === 'tokens:prune' && command.keepExpiredTokens,
       cache:
         'cacheChannel' in command && command.cacheChannel !== undefined
           ? { channel: command.cacheChannel }
@@ -74,6 +77,9 @@ export async function runCommand(
       case 'tokens:prune': {
         const count = await new TokenExpiry(options, clock, store, cache).revokeExpiredTokens();
         const noun = count === 1 ? 'token' : 'tokens';
+        if (command.keepFor !== undefined) {
+          return `Pruned ${count} ${noun} (expired rows kept for ${command.keepFor}).\n`;
+        }
         return command.keepExpiredTokens
           ? `Revoked ${count} expired ${noun} (rows kept).\n`
           : `Deleted ${count} expired ${noun}.\n`;
@@ -94,6 +100,10 @@ function asCliError(error: unknown): unknown {
   }
   if (error instanceof ClientAlreadyExistsError) {
     return new CliError(`name: a client named ${JSON.stringify(error.clientName)} exists already`);
+  }
+  if (error instanceof DurinConfigurationError && error.option === 'keepExpiredTokens.for') {
+    const reason = error.message.slice(error.message.indexOf("': ") + 3);
+    return new CliError(`keep-for: ${reason}`);
   }
   if (error instanceof DurinConfigurationError && error.option === 'cache.channel') {
     const reason = error.message.slice(error.message.indexOf("': ") + 3);

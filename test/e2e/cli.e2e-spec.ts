@@ -222,8 +222,17 @@ describe.each(DB_KINDS.filter((kind): kind is 'sqlite' | 'postgres' => kind !== 
           .sort(),
       ).toEqual(dead.map((set) => set.token.id).sort());
 
-      expectSuccess(await durin('-d', js, 'tokens:prune'), 'Deleted 2 expired tokens.\n');
+      // A retention: the rows kept above were revoked more than a second ago (on the real clock).
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expectSuccess(
+        await durin('-d', js, 'tokens:prune', '--keep-for', '1'),
+        'Pruned 2 tokens (expired rows kept for 1).\n',
+      );
       expect((await ofUser()).map((token) => token.id)).toEqual([live.token.id]);
+      expectFailure(
+        await durin('-d', js, 'tokens:prune', '--keep-for', '90 days'),
+        /^durin: keep-for: must be a whole number of seconds/,
+      );
       expectSuccess(await durin('-d', js, 'tokens:prune'), 'Deleted 0 expired tokens.\n');
       expect(await app.tokens.count({ where: { revokedAt: Not(IsNull()) } })).toBe(0);
     });

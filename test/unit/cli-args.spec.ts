@@ -42,6 +42,16 @@ describe('parseCliArgs', () => {
       dataSource: 'ds.js',
       keepExpiredTokens: false,
     });
+    // A retention implies keeping; seconds as digits, as for the lifetimes.
+    expect(parseCliArgs(['tokens:prune', '-d', 'ds.js', '--keep-for', '90d'])).toEqual({
+      kind: 'tokens:prune',
+      dataSource: 'ds.js',
+      keepExpiredTokens: true,
+      keepFor: '90d',
+    });
+    expect(parseCliArgs(['tokens:prune', '-d', 'ds.js', '--keep-for', '3600'])).toMatchObject({
+      keepFor: 3600,
+    });
   });
 
   it('refuses a flag of another command with exit code 2', () => {
