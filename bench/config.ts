@@ -23,7 +23,25 @@ export interface BenchConfig {
   draws: number;
   /** Extra node arguments for the app processes, e.g. `--cpu-prof`. */
   nodeArgs: string[];
+  /**
+   * `latest` for a full run with the default sizes; `partial` when a knob shrank or selected
+   * something, so a quick look never overwrites the published results.
+   */
+  resultsName: 'latest' | 'partial';
 }
+
+/** Knobs that change what is measured (timing and profiling knobs do not). */
+const SHAPING_KNOBS = [
+  'BENCH_QUICK',
+  'BENCH_CASES',
+  'BENCH_WORKING_SET',
+  'BENCH_LARGE_TABLE',
+  'BENCH_CLEANUP_ROWS',
+  'BENCH_REVOCATIONS',
+  'BENCH_DRAWS',
+  'BENCH_ROUNDS',
+  'BENCH_DURATION',
+];
 
 function numberFrom(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -50,6 +68,7 @@ export function readBenchConfig(): BenchConfig {
     revocations: numberFrom('BENCH_REVOCATIONS', quick ? 5 : 20),
     draws: numberFrom('BENCH_DRAWS', quick ? 100_000 : 1_000_000),
     nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    resultsName: SHAPING_KNOBS.some((name) => process.env[name]) ? 'partial' : 'latest',
   };
   if (config.largeTable < config.workingSet) {
     throw new RangeError('BENCH_LARGE_TABLE must be at least BENCH_WORKING_SET');

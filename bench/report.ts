@@ -142,12 +142,12 @@ export function renderMarkdown(report: Report): string {
   ].join('\n');
 }
 
-/** Writes bench/results/latest.json and latest.md; returns the markdown. */
-export async function writeReport(report: Report): Promise<string> {
+/** Writes bench/results/<name>.json and <name>.md; returns the markdown. */
+export async function writeReport(report: Report, name: 'latest' | 'partial'): Promise<string> {
   const dir = join(__dirname, 'results');
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(join(dir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   const markdown = renderMarkdown(report);
-  await writeFile(join(dir, 'latest.md'), markdown);
+  await writeFile(join(dir, `${name}.md`), markdown);
   return markdown;
 }

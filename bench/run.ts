@@ -147,7 +147,7 @@ async function main(): Promise<void> {
       targets: evaluateTargets(results, phases),
       durationSeconds: Math.round((Date.now() - startedAt) / 1000),
     };
-    process.stdout.write(`\n${await writeReport(report)}\n`);
+    process.stdout.write(`\n${await writeReport(report, config.resultsName)}\n`);
   } finally {
     for (const p of processes) await stopAppProcess(p);
     await server.stop();
