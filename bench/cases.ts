@@ -35,6 +35,8 @@ export const BENCH_APPS: BenchApp[] = [
   // Own apps for the working-set cases, so that no other case's tokens sit in their caches.
   { name: 'cached-zipf', database: 'main', ...cached },
   { name: 'cached-uniform', database: 'main', ...cached },
+  // Cache sizing: the uniform working set with `cache.max` raised to hold all of it.
+  { name: 'cached-uniform-big', database: 'main', ...cached, cacheMax: 100_000 },
   { name: 'uncached-main', database: 'main', ...uncached },
   { name: 'uncached-small', database: 'small', ...uncached },
   { name: 'uncached-large', database: 'large', ...uncached },
@@ -58,6 +60,12 @@ export interface BenchCase extends LoadSpec {
   label: string;
   /** The app, or several apps in separate processes sharing the load (connections split). */
   app: string | readonly string[];
+  /**
+   * Seconds of unmeasured load right before each measured run. The rounds visit every other case
+   * in between, so a cache with a 5 s ttl starts each run empty; priming starts it near the state
+   * it keeps under steady load (entries of every age below the ttl).
+   */
+  primeS?: number;
 }
 
 /** The apps a case loads. */
@@ -132,6 +140,7 @@ export function benchCases(data: BenchData, cookieName: string, largeTable: numb
       label: `durin cached (defaults), ${n} tokens drawn Zipf(1)`,
       app: 'cached-zipf',
       ...durin,
+      primeS: 2,
       next: drawn(data.workingSet, data.zipf, bearerOf),
     },
     {
@@ -139,6 +148,15 @@ export function benchCases(data: BenchData, cookieName: string, largeTable: numb
       label: `durin cached (defaults), ${n} tokens drawn uniformly`,
       app: 'cached-uniform',
       ...durin,
+      primeS: 2,
+      next: drawn(data.workingSet, data.uniform, bearerOf),
+    },
+    {
+      id: 'uniform-max',
+      label: `durin cached, cache.max 100000, ${n} tokens drawn uniformly`,
+      app: 'cached-uniform-big',
+      ...durin,
+      primeS: 2,
       next: drawn(data.workingSet, data.uniform, bearerOf),
     },
     {

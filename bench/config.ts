@@ -56,7 +56,7 @@ function numberFrom(name: string, fallback: number): number {
 export function readBenchConfig(): BenchConfig {
   const quick = process.env.BENCH_QUICK === '1';
   const config: BenchConfig = {
-    rounds: numberFrom('BENCH_ROUNDS', quick ? 1 : 6),
+    rounds: numberFrom('BENCH_ROUNDS', quick ? 1 : 5),
     durationS: numberFrom('BENCH_DURATION', quick ? 1 : 4),
     warmupS: numberFrom('BENCH_WARMUP', 1),
     only: process.env.BENCH_CASES?.split(',')

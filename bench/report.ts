@@ -87,7 +87,7 @@ function phaseLines(phases: PhaseResults): string[] {
       `**Revocations across processes** (${r.revocations} tokens revoked through process A while both processes served the cached hot set, ${r.load.rps.toFixed(0)} req/s in all; each token probed on process B, acceptances timed on B's clock): ` +
         `accepted on B after A's revoke call had returned (inside the bound, allowed): ${r.acceptedAfterCommit}; ` +
         `**accepted later than the revocation's start + ${r.boundMs} ms: ${r.acceptedPastBound}**; ` +
-        `longest observed staleness ≤ ${r.maxStaleMs.toFixed(0)} ms; broken probes (token not refused at all, or not live and cached at the start): ${r.brokenProbes}.`,
+        `longest observed staleness between ${r.maxStaleMs.atLeast.toFixed(0)} and ${r.maxStaleMs.atMost.toFixed(0)} ms (measured from A's clock after / before its revoke call); broken probes (token not refused at all, or not live and cached at the start): ${r.brokenProbes}.`,
       '',
     );
   }

@@ -105,6 +105,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < config.rounds; round += 1) {
       const order = round % 2 === 0 ? cases : [...cases].reverse();
       for (const c of order) {
+        if (c.primeS) await measure(c, portsOf(c), -1, c.primeS);
         const m = await measure(c, portsOf(c), round, config.durationS);
         results.get(c.id)!.push(m);
         log(`round ${round + 1}/${config.rounds} ${c.id.padEnd(17)} ${describe(m)}`);
@@ -166,6 +167,8 @@ function method(
     data: `${data.workingSet.length} live tokens in the main database (working set), the same spread in ten slices through the large table (${config.largeTable} rows), 1 000 in the small one, ${config.cleanupRows} expired rows + ${data.cleanupLive.length} live ones in the cleanup database; Zipf(1) and uniform draws over the working set from a seeded PRNG (${config.draws} draws, cycled)`,
     ratios:
       'per round, case / no-auth route of the same round; reported as median (min–max over rounds). SQL per request = statements counted by a TypeORM logger / requests sent; app CPU per request = CPU time of the app process (process.cpuUsage) / requests sent; cache hit rate = hits / (hits + misses) of the app’s cache during the run',
+    priming:
+      'the working-set cases (Zipf, uniform) run 2 s of unmeasured load right before each measured run, so that their cache (ttl 5 s, emptied while the other cases ran) starts near its steady state',
     defaults:
       'nestjs-durin defaults unless stated: cache { max 10000, ttl 5s, invalidation auto (LISTEN/NOTIFY) }, autoRefreshInterval 1m; the cold, naive and table cases run with the cache off and autoRefreshInterval 1h so that they measure the lookup alone, the two "write due" cases with 1s so that every request also writes',
   };

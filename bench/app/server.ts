@@ -16,6 +16,8 @@ export interface BenchAppConfig {
   name: string;
   databaseUrl: string;
   cache: boolean;
+  /** `cache.max` when the cache is on; default: nestjs-durin's default. */
+  cacheMax?: number;
   autoRefresh: boolean;
   /** nestjs-durin's `autoRefreshInterval`; default `'1m'`. */
   autoRefreshInterval?: '1s' | '1m' | '1h';
@@ -31,7 +33,7 @@ class BenchAppModule {
           env: { DB_TYPE: 'postgres', DATABASE_URL: config.databaseUrl, SEED_DEMO_DATA: 'false' },
           database: { type: 'postgres', url: config.databaseUrl, logger: counter },
           durin: {
-            cache: config.cache ? {} : false,
+            cache: config.cache ? (config.cacheMax ? { max: config.cacheMax } : {}) : false,
             autoRefresh: config.autoRefresh,
             autoRefreshInterval: config.autoRefreshInterval ?? '1m',
           },

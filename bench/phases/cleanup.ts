@@ -22,6 +22,7 @@ export async function runCleanupPhase(
   port: number,
   durationS: number,
 ): Promise<CleanupResult> {
+  await measure(load, [port], -1, 1); // warm-up: the app has served nothing yet
   const before = await measure(load, [port], -1, durationS);
   const run = await startRun(load, [port], -1, MAX_CLEANUP_S);
   // Let every connection open and the load settle before the cleanup starts.

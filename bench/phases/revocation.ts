@@ -31,8 +31,12 @@ export interface RevocationResult {
   acceptedAfterCommit: number;
   /** Accepted on B later than the revocation's start + the bound. Must be 0. */
   acceptedPastBound: number;
-  /** Longest observed: B's last acceptance − A's clock before the revocation (0 if none after). */
-  maxStaleMs: number;
+  /**
+   * Longest observed staleness, bracketed: B's last acceptance of a token − A's clock after its
+   * `revokeToken` returned (a lower bound), and − A's clock before the call (an upper bound: the
+   * call itself takes time under load). 0 when B accepted nothing after that point.
+   */
+  maxStaleMs: { atLeast: number; atMost: number };
   /** Probes that were never refused on B, or whose token was not live and cached at the start. */
   brokenProbes: number;
   /** The load meanwhile (both processes). */
@@ -106,7 +110,10 @@ export async function runRevocationPhase(
     acceptedPastBound: count(
       (o) => o.accepted.filter((at) => at > o.before + REVOCATION_BOUND_MS).length,
     ),
-    maxStaleMs: Math.max(0, ...outcomes.flatMap((o) => o.accepted.map((at) => at - o.before))),
+    maxStaleMs: {
+      atLeast: Math.max(0, ...outcomes.flatMap((o) => o.accepted.map((at) => at - o.after))),
+      atMost: Math.max(0, ...outcomes.flatMap((o) => o.accepted.map((at) => at - o.before))),
+    },
     brokenProbes: outcomes.filter((o) => !o.valid || o.refused === 0).length,
     load: await run.result,
   };
