@@ -35,8 +35,6 @@ export const BENCH_APPS: BenchApp[] = [
   // Own apps for the working-set cases, so that no other case's tokens sit in their caches.
   { name: 'cached-zipf', database: 'main', ...cached },
   { name: 'cached-uniform', database: 'main', ...cached },
-  // Cache sizing: the uniform working set with `cache.max` raised to hold all of it.
-  { name: 'cached-uniform-big', database: 'main', ...cached, cacheMax: 100_000 },
   { name: 'uncached-main', database: 'main', ...uncached },
   { name: 'uncached-small', database: 'small', ...uncached },
   { name: 'uncached-large', database: 'large', ...uncached },
@@ -147,14 +145,6 @@ export function benchCases(data: BenchData, cookieName: string, largeTable: numb
       id: 'uniform',
       label: `durin cached (defaults), ${n} tokens drawn uniformly`,
       app: 'cached-uniform',
-      ...durin,
-      primeS: 2,
-      next: drawn(data.workingSet, data.uniform, bearerOf),
-    },
-    {
-      id: 'uniform-max',
-      label: `durin cached, cache.max 100000, ${n} tokens drawn uniformly`,
-      app: 'cached-uniform-big',
       ...durin,
       primeS: 2,
       next: drawn(data.workingSet, data.uniform, bearerOf),

@@ -107,17 +107,6 @@ export function evaluateTargets(
     },
     {
       issue: 12,
-      target: 'uniform, cache.max 100 000 (sizing): req/s × no-auth',
-      measure: () => ratio('uniform-max', 'noauth', rps),
-    },
-    {
-      issue: 12,
-      target: 'uniform, cache.max 100 000: cache hit rate',
-      digits: 3,
-      measure: () => of('uniform-max', (m) => m.hitRate),
-    },
-    {
-      issue: 12,
       target: 'cold: SQL statements per request',
       goal: 1,
       higherIsBetter: false,
