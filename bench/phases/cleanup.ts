@@ -27,7 +27,11 @@ export async function runCleanupPhase(
   const run = await startRun(load, [port], -1, MAX_CLEANUP_S);
   // Let every connection open and the load settle before the cleanup starts.
   await sleep(500);
-  const cleanup = await post<{ removed: number; ms: number }>(port, '/bench/cleanup');
-  run.stop();
+  let cleanup: { removed: number; ms: number };
+  try {
+    cleanup = await post(port, '/bench/cleanup');
+  } finally {
+    run.stop();
+  }
   return { removed: cleanup.removed, cleanupMs: cleanup.ms, before, during: await run.result };
 }
