@@ -36,10 +36,19 @@ const log = (message: string) =>
 
 /** The ratio baseline: always measured, whatever BENCH_CASES selects. */
 const BASELINE = 'noauth';
+/** Runs after the rounds that are not rows (phases/); selectable in BENCH_CASES too. */
+const PHASES = ['revocation', 'cleanup'];
 
 function selectCases(data: BenchData, cookieName: string, config: BenchConfig) {
   const all = benchCases(data, cookieName, config.largeTable);
   const only = config.only;
+  const known = new Set([...all.map((c) => c.id), ...PHASES]);
+  const unknown = only?.filter((id) => !known.has(id)) ?? [];
+  if (unknown.length > 0) {
+    throw new RangeError(
+      `BENCH_CASES: unknown ${unknown.join(', ')} (known: ${[...known].join(', ')})`,
+    );
+  }
   return only ? all.filter((c) => c.id === BASELINE || only.includes(c.id)) : all;
 }
 
