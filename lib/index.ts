@@ -71,6 +71,26 @@ export type {
   DurinTokenPairResponse,
 } from './routes/durin-routes.responses';
 
+// --- abilities (issue 11) ---
+export {
+  abilityCovers,
+  ALL_ABILITIES,
+  DURIN_API_KEY_DEFAULT_ABILITIES,
+  DURIN_SESSIONS_ABILITY,
+  MAX_ABILITIES,
+  MAX_ABILITY_LENGTH,
+  parseAbilities,
+} from './abilities/abilities';
+export { InsufficientScopeError, InvalidAbilitiesError } from './abilities/ability-errors';
+export type { InvalidAbilitiesReason } from './abilities/ability-errors';
+export {
+  DURIN_ABILITIES_KEY,
+  RequireAbilities,
+  RequireAnyAbility,
+} from './abilities/require-abilities.decorator';
+export type { AbilityRequirement } from './abilities/require-abilities.decorator';
+// --- end abilities ---
+
 export { AbstractAuthToken } from './entities/abstract-auth-token.entity';
 export type { RevocationReason } from './entities/abstract-auth-token.entity';
 export { AuthTokenEntity } from './entities/auth-token.entity';
@@ -125,6 +145,7 @@ export type {
 export type {
   AuthenticationResult,
   AuthFailureReason,
+  CreateApiKeyOptions,
   CreateClientOptions,
   DurinTokenOf,
   GenerateTokenOptions,
@@ -144,6 +165,7 @@ export type {
 } from './interfaces/security-options.interface';
 
 export {
+  AddDurinAbilities1765000000000,
   AddDurinRefreshGracePayload1764000000000,
   CreateDurinTables1732406400000,
   DURIN_MIGRATIONS,

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { parseAbilities } from '../abilities/abilities';
 import { DurinCacheService } from '../cache/durin-cache.service';
 import { thenInvalidate } from '../cache/then-invalidate';
 import { DURIN_CLOCK } from '../durin.constants';
@@ -59,6 +60,10 @@ export class ClientRegistry<T extends AbstractAuthToken = AbstractAuthToken> {
         `must look like '100/m' (periods s, m, h, d); got ${describe(throttleRate)}`,
       );
     }
+    const abilities =
+      input.abilities === undefined || input.abilities === null
+        ? null
+        : parseAbilities(input.abilities, 'abilities');
     if (await storeWork(() => this.store.findClient(name))) {
       throw new ClientAlreadyExistsError(name);
     }
@@ -67,6 +72,7 @@ export class ClientRegistry<T extends AbstractAuthToken = AbstractAuthToken> {
       tokenTtl,
       refreshTokenTtl,
       throttleRate,
+      abilities,
       createdAt: new Date(this.clock.now()),
     });
     try {
