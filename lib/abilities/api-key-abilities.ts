@@ -8,7 +8,8 @@ import {
 } from './abilities';
 import { InvalidAbilitiesError } from './ability-errors';
 
-const BODY_SHAPE = 'The body must be { "abilities": string[] }, or empty for the default abilities.';
+const BODY_SHAPE =
+  'The body must be { "abilities": string[] }, or empty for the default abilities.';
 
 /**
  * The abilities of a key asked for by `POST <path>/apiaccess`, from the body as the client sent
@@ -20,10 +21,7 @@ const BODY_SHAPE = 'The body must be { "abilities": string[] }, or empty for the
  * @throws DurinHttpException 400 `invalid_request` (body shape) or InvalidAbilitiesError 400
  *   `invalid_scope` (malformed, `*`, or not held by the caller), before anything is written
  */
-export function apiKeyAbilitiesFromBody(
-  body: unknown,
-  caller: readonly string[] | null,
-): string[] {
+export function apiKeyAbilitiesFromBody(body: unknown, caller: readonly string[] | null): string[] {
   // Express leaves `body` undefined without a Content-Type, Fastify without a payload.
   if (body === undefined || (isRecord(body) && Object.keys(body).length === 0)) {
     return [...DURIN_API_KEY_DEFAULT_ABILITIES];

@@ -28,7 +28,10 @@ function requirement(
       );
     }
   }
-  const added: AbilityRequirement = Object.freeze({ mode, abilities: Object.freeze([...abilities]) });
+  const added: AbilityRequirement = Object.freeze({
+    mode,
+    abilities: Object.freeze([...abilities]),
+  });
   return (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor): void => {
     const holder: object = descriptor?.value ?? target;
     // Several decorators on one target add up (each must hold) instead of the last one winning:

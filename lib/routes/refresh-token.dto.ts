@@ -15,8 +15,7 @@ export class RefreshTokenDto {
 }
 
 const BODY_SHAPE =
-  'The body must be { "refreshToken": string, "abilities"?: string[] }, or empty (or only ' +
-  '{ "abilities" }) to use the refresh cookie.';
+  'The body must be { "refreshToken": string }, or empty to use the refresh cookie.';
 
 function constraintsOf(errors: ValidationError[]): string[] {
   return errors.flatMap((error) => [
