@@ -101,6 +101,7 @@ export type { TokenContextData, TokenContextValue } from './entities/token-conte
 
 export { DurinError } from './errors/durin.error';
 export { DurinErrorsInterceptor } from './errors/durin-errors.interceptor';
+export { DurinWsExceptionFilter } from './errors/durin-ws-exception.filter';
 export type { DurinErrorResponse } from './errors/durin.error';
 export { DurinConfigurationError } from './errors/durin-configuration.error';
 export {
