@@ -246,7 +246,11 @@ export class AuthGuard implements CanActivate {
    * query, the abilities came with the token. A request let through without a token (an
    * overridden `handleRequest`) cannot hold any, so such a route answers it as unauthenticated.
    */
-  private checkAbilities(context: ExecutionContext, request: DurinRequest, response: unknown): void {
+  private checkAbilities(
+    context: ExecutionContext,
+    request: DurinRequest,
+    response: unknown,
+  ): void {
     const requirements = routeAbilityRequirements(this.reflector, context);
     if (requirements.length === 0) return;
     try {
