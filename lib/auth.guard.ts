@@ -143,6 +143,12 @@ export class AuthGuard implements CanActivate {
       return true;
     }
     const response = this.getResponse(context);
+    if (context.getType() === 'ws') {
+      // A socket's handshake is one object for all its messages: what an earlier message set must
+      // not outlive a refusal of this one (a revoked token would still be there for @AuthToken()).
+      request.user = undefined;
+      request.authToken = undefined;
+    }
     try {
       const { result, rawToken } = await this.authenticate(request);
       this.handleRequest(result, request);

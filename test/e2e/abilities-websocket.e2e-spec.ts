@@ -12,6 +12,7 @@ import {
   DurinModule,
   DurinWsExceptionFilter,
   extractHeaderToken,
+  Public,
   RequireAbilities,
   TokenService,
 } from '../../lib';
@@ -41,6 +42,13 @@ class OrdersGateway implements OnGatewayConnection {
   @SubscribeMessage('whoami')
   whoami(@AuthToken() token: AuthTokenEntity) {
     return { tokenId: token.id, abilities: token.abilities };
+  }
+
+  /** Open to any connected socket: shows what the handshake holds now. */
+  @Public()
+  @SubscribeMessage('peek')
+  peek(@AuthToken() token: AuthTokenEntity | undefined) {
+    return { tokenId: token?.id ?? null };
   }
 
   @RequireAbilities('orders:read')
@@ -168,6 +176,7 @@ describe.each(MATRIX)('abilities on a socket.io gateway over %s on %s', (adapter
     const { set, authorization } = await login();
     const { socket } = await connect(authorization);
     expect(await send(socket, 'createOrder')).toEqual({ reply: { created: true } });
+    expect(await send(socket, 'peek')).toEqual({ reply: { tokenId: set.token.id } });
     expect(await tokens.revokeToken(set.token.id)).toBe(true);
     expect(await send(socket, 'orders')).toEqual({
       exception: {
@@ -177,5 +186,7 @@ describe.each(MATRIX)('abilities on a socket.io gateway over %s on %s', (adapter
         code: 'token_invalid',
       },
     });
+    // The refused message took the revoked token off the handshake: nothing stale is left.
+    expect(await send(socket, 'peek')).toEqual({ reply: { tokenId: null } });
   });
 });
