@@ -94,6 +94,23 @@ describe.each(MATRIX)('abilities over %s on %s', (adapter, kind) => {
     expect(me.body).toMatchObject({ abilities: [] });
   });
 
+  it('refuses malformed abilities at login with 400 invalid_scope from app code, writing nothing', async () => {
+    const user = await h.users.save({ email: `abl-${Math.random()}@example.com` });
+    for (const abilities of [['Orders:Read'], ['*:read'], 'orders:read', Array(65).fill('a')]) {
+      const res = await http()
+        .post('/login/header')
+        .send({ userId: user.id, abilities })
+        .expect(400);
+      expect(res.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: expect.any(String),
+        code: 'invalid_scope',
+      });
+    }
+    expect(await h.tokens.listUserTokens(user.id)).toEqual([]);
+  });
+
   it('a missing credential is still a 401, and a bad one too, before any ability is looked at', async () => {
     const missing = await http().post('/orders').expect(401);
     expect(missing.body).toMatchObject({ code: 'token_missing' });
