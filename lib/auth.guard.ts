@@ -137,8 +137,8 @@ export class AuthGuard implements CanActivate {
       // once is enough, and a second lookup would only cost a query. HTTP only: a WebSocket
       // handshake (or a GraphQL subscription's upgrade request) outlives the message, and every
       // message must be checked again or a revoked token would keep working on an open socket.
-      // The abilities are still this route's to check: the first guard may have run before the
-      // route's own requirements were known to it (a global guard on another route's metadata).
+      // The abilities are checked again all the same: the route's requirements must not depend on
+      // which run accepted the request (a subclass with its own handleRequest, say). No query.
       this.checkAbilities(context, request, this.getResponse(context));
       return true;
     }
