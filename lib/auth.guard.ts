@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { assertAbilities, routeAbilityRequirements } from './abilities/route-abilities';
 import { AuthCookieService } from './cookies/auth-cookie.service';
 import { extractCookieToken } from './credentials/extract-cookie-token';
 import { assertCsrf } from './csrf/csrf';
@@ -136,9 +137,18 @@ export class AuthGuard implements CanActivate {
       // once is enough, and a second lookup would only cost a query. HTTP only: a WebSocket
       // handshake (or a GraphQL subscription's upgrade request) outlives the message, and every
       // message must be checked again or a revoked token would keep working on an open socket.
+      // The abilities are checked again all the same: the route's requirements must not depend on
+      // which run accepted the request (a subclass with its own handleRequest, say). No query.
+      this.checkAbilities(context, request, this.getResponse(context));
       return true;
     }
     const response = this.getResponse(context);
+    if (context.getType() === 'ws') {
+      // A socket's handshake is one object for all its messages: what an earlier message set must
+      // not outlive a refusal of this one (a revoked token would still be there for @AuthToken()).
+      request.user = undefined;
+      request.authToken = undefined;
+    }
     try {
       const { result, rawToken } = await this.authenticate(request);
       this.handleRequest(result, request);
@@ -148,6 +158,7 @@ export class AuthGuard implements CanActivate {
           this.refreshCookie(response, rawToken, result.token);
         }
       }
+      this.checkAbilities(context, request, response);
       return true;
     } catch (error) {
       const httpError = toDurinHttpException(error) ?? error;
@@ -234,6 +245,32 @@ export class AuthGuard implements CanActivate {
       rawToken,
     };
   }
+
+  // --- abilities (issue 11) ---
+  /**
+   * The route's `@RequireAbilities` / `@RequireAnyAbility`, against the token just attached: no
+   * query, the abilities came with the token. A request let through without a token (an
+   * overridden `handleRequest`) cannot hold any, so such a route answers it as unauthenticated.
+   */
+  private checkAbilities(
+    context: ExecutionContext,
+    request: DurinRequest,
+    response: unknown,
+  ): void {
+    const requirements = routeAbilityRequirements(this.reflector, context);
+    if (requirements.length === 0) return;
+    try {
+      const token = request.authToken as AbstractAuthToken | undefined;
+      if (token === undefined) throw new DurinUnauthorizedException('token_missing');
+      assertAbilities(token.abilities, requirements);
+    } catch (error) {
+      if (error instanceof DurinError && response !== undefined) {
+        setResponseHeaders(response, error.headers);
+      }
+      throw error;
+    }
+  }
+  // --- end abilities ---
 
   /** After a slide, the browser's cookie must live as long as the token again. */
   private refreshCookie(response: unknown, rawToken: string, token: AbstractAuthToken): void {

@@ -72,6 +72,26 @@ export type {
   DurinTokenPairResponse,
 } from './routes/durin-routes.responses';
 
+// --- abilities (issue 11) ---
+export {
+  abilityCovers,
+  ALL_ABILITIES,
+  DURIN_API_KEY_DEFAULT_ABILITIES,
+  DURIN_SESSIONS_ABILITY,
+  MAX_ABILITIES,
+  MAX_ABILITY_LENGTH,
+  parseAbilities,
+} from './abilities/abilities';
+export { InsufficientScopeError, InvalidAbilitiesError } from './abilities/ability-errors';
+export type { InvalidAbilitiesReason } from './abilities/ability-errors';
+export {
+  DURIN_ABILITIES_KEY,
+  RequireAbilities,
+  RequireAnyAbility,
+} from './abilities/require-abilities.decorator';
+export type { AbilityRequirement } from './abilities/require-abilities.decorator';
+// --- end abilities ---
+
 export { AbstractAuthToken } from './entities/abstract-auth-token.entity';
 export type { RevocationReason } from './entities/abstract-auth-token.entity';
 export { AuthTokenEntity } from './entities/auth-token.entity';
@@ -82,6 +102,7 @@ export type { TokenContextData, TokenContextValue } from './entities/token-conte
 
 export { DurinError } from './errors/durin.error';
 export { DurinErrorsInterceptor } from './errors/durin-errors.interceptor';
+export { DurinWsExceptionFilter } from './errors/durin-ws-exception.filter';
 export type { DurinErrorResponse } from './errors/durin.error';
 export { DurinConfigurationError } from './errors/durin-configuration.error';
 export {
@@ -128,6 +149,7 @@ export type {
 export type {
   AuthenticationResult,
   AuthFailureReason,
+  CreateApiKeyOptions,
   CreateClientOptions,
   DurinTokenOf,
   GenerateTokenOptions,
@@ -149,6 +171,7 @@ export type {
 
 export {
   AddDurinCleanupIndexes1764600000000,
+  AddDurinAbilities1765000000000,
   AddDurinRefreshGracePayload1764000000000,
   CreateDurinTables1732406400000,
   DURIN_MIGRATIONS,

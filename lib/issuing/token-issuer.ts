@@ -1,4 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { ALL_ABILITIES, parseAbilities } from '../abilities/abilities';
 import { EntityManager } from 'typeorm';
 import { DurinCacheService } from '../cache/durin-cache.service';
 import { thenInvalidate } from '../cache/then-invalidate';
@@ -80,6 +81,9 @@ export class TokenIssuer<T extends AbstractAuthToken = AbstractAuthToken> {
         `must be a plain JSON object (got ${describe(context)})`,
       );
     }
+    // Checked before the client lookup: a malformed list is refused without a query.
+    const ownAbilities =
+      opts.abilities === undefined ? undefined : parseAbilities(opts.abilities, 'abilities');
     const client = opts.client === undefined ? null : await this.findClient(opts.client);
     const lifetimes = lifetimesFor(this.options, client, opts);
 
@@ -93,6 +97,7 @@ export class TokenIssuer<T extends AbstractAuthToken = AbstractAuthToken> {
     token.authType = authType;
     token.client = client;
     token.context = { ...context };
+    token.abilities = ownAbilities ?? [...(client?.abilities ?? ALL_ABILITIES)];
     token.createdAt = new Date(now);
     token.accessTtlMs = lifetimes.accessTtlMs;
     token.refreshTtlMs = lifetimes.refreshTtlMs;

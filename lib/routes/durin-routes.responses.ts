@@ -33,6 +33,8 @@ export interface DurinSessionResponse {
   createdAt: Date;
   lastUsedAt: Date | null;
   expiresAt: Date | null;
+  /** What the session's token may do. */
+  abilities: string[];
   /** The session of the token this request was made with. */
   isCurrent: boolean;
 }
@@ -44,6 +46,8 @@ export interface DurinApiKeyResponse {
   createdAt: Date;
   lastUsedAt: Date | null;
   expiresAt: Date | null;
+  /** What the key may do. */
+  abilities: string[];
 }
 
 /** `POST <path>/apiaccess` → 201: the key itself, shown this once. */

@@ -8,6 +8,8 @@ import {
   DurinHttpException,
   DurinUnauthorizedException,
   DurinUnavailableException,
+  InsufficientScopeError,
+  InvalidAbilitiesError,
   InvalidClientError,
   InvalidTokenOptionsError,
   MissingContextKeyError,
@@ -90,6 +92,27 @@ const CASES: Array<[string, DurinError, number, string, string]> = [
     'token_expired',
   ],
   [
+    'InvalidAbilitiesError (malformed)',
+    new InvalidAbilitiesError('malformed', `got ${HOSTILE}`),
+    400,
+    'Bad Request',
+    'invalid_scope',
+  ],
+  [
+    'InvalidAbilitiesError (not_granted)',
+    new InvalidAbilitiesError('not_granted', `not held: ${HOSTILE}`),
+    400,
+    'Bad Request',
+    'invalid_scope',
+  ],
+  [
+    'InsufficientScopeError',
+    new InsufficientScopeError(['orders:read'], 'all'),
+    403,
+    'Forbidden',
+    'insufficient_scope',
+  ],
+  [
     'DurinConfigurationError',
     new DurinConfigurationError('tokenTtl', `got ${HOSTILE}`),
     500,
@@ -143,6 +166,11 @@ describe('library errors as HTTP answers', () => {
     expect(new DurinUnauthorizedException('token_missing').headers).toEqual({
       'WWW-Authenticate': 'Bearer realm="api"',
     });
+    expect(new InsufficientScopeError(['orders:read', 'orders:write'], 'all').headers).toEqual({
+      'WWW-Authenticate':
+        'Bearer realm="api", error="insufficient_scope", scope="orders:read orders:write"',
+    });
+    expect(new InvalidAbilitiesError('malformed', 'x').headers).toEqual({});
     expect(new UnknownClientError('x').headers).toEqual({});
   });
 
