@@ -187,16 +187,16 @@ describe('cleanup plans on 200 000 rows (postgres)', () => {
           refresh_expires_at, absolute_expires_at, revoked_at, family_id)
        SELECT md5('row' || i)::uuid::text, $1, 'header', '{}',
               encode(sha256(('a-' || i)::bytea), 'hex'),
-              CASE WHEN i % 3 = 1 AND i > $3 + $4 THEN NULL
+              CASE WHEN i % 3 = 1 AND i > $3::int + $4::int THEN NULL
                    ELSE encode(sha256(('r-' || i)::bytea), 'hex') END,
               $2::bigint - 86400000,
               $2::bigint - 60000 - i,
-              CASE WHEN i <= $3 + $4 THEN $2::bigint + 3600000 + i
+              CASE WHEN i <= $3::int + $4::int THEN $2::bigint + 3600000 + i
                    WHEN i % 3 = 1 THEN NULL
                    WHEN i % 3 = 2 THEN $2::bigint + 3600000
                    ELSE $2::bigint - 1000 END,
-              CASE WHEN i > $3 + $4 AND i % 3 = 2 THEN $2::bigint - 1 ELSE NULL END,
-              CASE WHEN i > $3 AND i <= $3 + $4 THEN $2::bigint - 8640000000 ELSE NULL END,
+              CASE WHEN i > $3::int + $4::int AND i % 3 = 2 THEN $2::bigint - 1 ELSE NULL END,
+              CASE WHEN i > $3::int AND i <= $3::int + $4::int THEN $2::bigint - 8640000000 ELSE NULL END,
               md5('row' || i)::uuid::text
          FROM generate_series($5::int, $6::int) AS i`,
         [owner.id, START, LIVE, KEPT, first, Math.min(all, first + 24_999)],
