@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthCookieService } from './cookies/auth-cookie.service';
+import { assertClientPermitted } from './clients/client-permissions';
 import { extractCookieToken } from './credentials/extract-cookie-token';
 import { assertCsrf } from './csrf/csrf';
 import { extractHeaderToken } from './credentials/extract-header-token';
@@ -136,12 +137,16 @@ export class AuthGuard implements CanActivate {
       // once is enough, and a second lookup would only cost a query. HTTP only: a WebSocket
       // handshake (or a GraphQL subscription's upgrade request) outlives the message, and every
       // message must be checked again or a revoked token would keep working on an open socket.
+      // The client policy is checked again all the same: it costs no query, and the guard that
+      // accepted the request first may be a subclass (or an app's guard) that never checks it.
+      assertClientPermitted(this.reflector, context, request.authToken);
       return true;
     }
     const response = this.getResponse(context);
     try {
       const { result, rawToken } = await this.authenticate(request);
       this.handleRequest(result, request);
+      assertClientPermitted(this.reflector, context, request.authToken);
       if (result.ok && rawToken !== undefined) {
         rememberCredential(request, { rawToken, source: result.source }, this.tokenService);
         if (result.autoRefreshed && result.source === 'cookie') {

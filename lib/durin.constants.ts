@@ -23,3 +23,6 @@ export const DURIN_ROUTES_PATH = 'DURIN:ROUTES_PATH';
 
 /** Metadata key set by `@Public()`. */
 export const DURIN_PUBLIC_KEY = 'DURIN:PUBLIC';
+
+/** Metadata key set by `@AllowClients()` / `@DenyClients()` (one key: a handler's replaces a controller's). */
+export const DURIN_CLIENTS_KEY = 'DURIN:CLIENTS';

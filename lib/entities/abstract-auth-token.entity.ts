@@ -13,6 +13,7 @@ export type RevocationReason =
   | 'rotated'
   | 'reuse_detected'
   | 'single_login'
+  | 'client_login'
   | 'session_limit'
   | 'expired';
 

@@ -116,6 +116,15 @@ export interface DurinModuleOptions extends DurinStaticOptions {
   autoRefreshMaxTtl?: Duration | null;
   /** A new login revokes the user's earlier tokens. Default `false`. */
   enforceSingleLogin?: boolean;
+  /**
+   * One live session per user and client (django-rest-durin's "one token per user per client"):
+   * a login for a client ends the user's earlier sessions of that client, in the same transaction
+   * as the insert and under the user's lock, so concurrent logins leave exactly one. Sessions of
+   * other clients, and tokens issued without a client, are untouched. Ended sessions are revoked
+   * as by a logout (reason `'client_login'`, `token_revoked` events, the cache dropped, kept under
+   * `keepExpiredTokens`). Default `false`.
+   */
+  oneTokenPerClient?: boolean;
   /** Header tokens only work in the header, cookie tokens only in the cookie. Default `true`. */
   enableAuthRestriction?: boolean;
   /** Keep revoked tokens (with `revokedAt`) for audit instead of deleting them. Default `false`. */

@@ -34,6 +34,7 @@ export interface ResolvedDurinOptions extends ResolvedSecurityOptions {
   autoRefreshIntervalMs: number;
   autoRefreshMaxTtlMs: number | null;
   enforceSingleLogin: boolean;
+  oneTokenPerClient: boolean;
   enableAuthRestriction: boolean;
   keepExpiredTokens: boolean;
   strictContextAccess: boolean;
