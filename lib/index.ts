@@ -113,6 +113,7 @@ export {
   SessionLimitExceededError,
 } from './errors/security-errors';
 export type { CsrfFailureReason } from './errors/security-errors';
+export { InvalidCredentialsError } from './errors/login-errors';
 
 export type { Clock } from './interfaces/clock.interface';
 export type {

@@ -2,6 +2,7 @@ import { HttpException } from '@nestjs/common';
 import {
   ApiKeyExistsError,
   ClientAlreadyExistsError,
+  ClientForbiddenError,
   CsrfValidationError,
   DurinConfigurationError,
   DurinError,
@@ -9,6 +10,7 @@ import {
   DurinUnauthorizedException,
   DurinUnavailableException,
   InvalidClientError,
+  InvalidCredentialsError,
   InvalidTokenOptionsError,
   MissingContextKeyError,
   SessionLimitExceededError,
@@ -60,6 +62,20 @@ const CASES: Array<[string, DurinError, number, string, string]> = [
     403,
     'Forbidden',
     'csrf_failed',
+  ],
+  [
+    'ClientForbiddenError',
+    new ClientForbiddenError(HOSTILE),
+    403,
+    'Forbidden',
+    'client_forbidden',
+  ],
+  [
+    'InvalidCredentialsError',
+    new InvalidCredentialsError(),
+    400,
+    'Bad Request',
+    'invalid_credentials',
   ],
   [
     'MissingContextKeyError',
