@@ -63,13 +63,7 @@ const CASES: Array<[string, DurinError, number, string, string]> = [
     'Forbidden',
     'csrf_failed',
   ],
-  [
-    'ClientForbiddenError',
-    new ClientForbiddenError(HOSTILE),
-    403,
-    'Forbidden',
-    'client_forbidden',
-  ],
+  ['ClientForbiddenError', new ClientForbiddenError(HOSTILE), 403, 'Forbidden', 'client_forbidden'],
   [
     'InvalidCredentialsError',
     new InvalidCredentialsError(),
