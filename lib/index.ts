@@ -75,8 +75,15 @@ export type {
   DurinApiKeyResponse,
   DurinRenewResponse,
   DurinSessionResponse,
+  DurinLoginResponse,
   DurinTokenPairResponse,
 } from './routes/durin-routes.responses';
+export type {
+  DurinLoginCredentials,
+  DurinLoginOptions,
+  DurinUserValidator,
+  DurinValidateUser,
+} from './interfaces/login-options.interface';
 
 export { AbstractAuthToken } from './entities/abstract-auth-token.entity';
 export type { RevocationReason } from './entities/abstract-auth-token.entity';

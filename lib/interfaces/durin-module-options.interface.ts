@@ -3,6 +3,7 @@ import { DurinCacheOptions } from './cache-options.interface';
 import type { DurinEventListener } from '../events/durin-event.interface';
 import { DurinCsrfOptions, SessionLimitStrategy } from './security-options.interface';
 import type { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
+import type { DurinLoginOptions } from './login-options.interface';
 
 /** How a token is carried: it only ever works in the place it was issued for. */
 export type AuthType = 'header' | 'cookie';
@@ -65,6 +66,11 @@ export interface DurinCookieOptions {
 export interface DurinRoutesOptions {
   /** The controller path, e.g. `'auth'`. */
   path: string;
+  /**
+   * Also mounts `POST <path>/login`, checking credentials with the app's `validateUser` (or
+   * `validator` provider). Off unless given: login otherwise stays the app's own code.
+   */
+  login?: DurinLoginOptions;
 }
 
 /**
