@@ -15,6 +15,7 @@ import {
   DurinModule,
   DurinRoutesModule,
   type DurinUserValidator,
+  getTokenServiceToken,
   TokenService,
 } from '../../lib';
 import { createTestDatabase, describeEachRow, type TestDatabase } from '../support/databases';
@@ -450,6 +451,46 @@ describe('login route options', () => {
     expect(() => DurinRoutesModule.register({ path: 'auth', login: login as never })).toThrow(
       DurinConfigurationError,
     );
+  });
+
+  it("a named instance's cookie login checks that instance's allowed origins", async () => {
+    const db = await createTestDatabase('sqlite');
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        syncedTypeOrm(db, [LoginUser]),
+        DurinModule.forRoot({
+          name: 'admin',
+          userEntity: LoginUser,
+          isGlobal: true,
+          csrf: { allowedOrigins: ['https://admin.example'] },
+        }),
+        DurinRoutesModule.register({
+          path: 'admin',
+          name: 'admin',
+          login: { validateUser, cookie: true },
+        }),
+      ],
+    }).compile();
+    const app = await startHttpApp(moduleRef, 'express');
+    try {
+      const adminTokens = app.get<TokenService>(getTokenServiceToken('admin'));
+      await adminTokens.createClient({ name: 'web' });
+      usersForFunction = app.get<DataSource>(getDataSourceToken()).getRepository(LoginUser);
+      const admin = await usersForFunction.save({
+        username: 'root',
+        passwordHash: hashSync(PASSWORD, ROUNDS),
+      });
+      const body = { username: admin.username, password: PASSWORD, client: 'web' };
+      const login = (origin: string) =>
+        request(app.getHttpServer()).post('/admin/login').set('Origin', origin).send(body);
+      const refused = await login('https://evil.example').expect(403);
+      expect(refused.body).toMatchObject({ code: 'csrf_failed' });
+      const accepted = await login('https://admin.example').expect(200);
+      expect(accepted.body).toHaveProperty('csrfToken');
+      expect((await adminTokens.listUserTokens(admin)).map((s) => s.client)).toEqual(['web']);
+    } finally {
+      await app.close();
+    }
   });
 
   it('refuses to boot when the validator provider is not registered', async () => {
