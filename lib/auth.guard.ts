@@ -63,7 +63,9 @@ const boundGuards = new WeakMap<typeof AuthGuard, Map<string, Type<AuthGuard>>>(
  * Failures are a 401 `{ statusCode, error, message, code }` with `WWW-Authenticate`; a failing
  * token store is a 503 with `Retry-After` (never a 401, 500 or 200). A state-changing request
  * (not GET/HEAD/OPTIONS/TRACE) authenticated by the cookie must also pass the CSRF defence
- * (`csrf` option): else a 403 `code: 'csrf_failed'`, before the token is looked up.
+ * (`csrf` option): else a 403 `code: 'csrf_failed'`, before the token is looked up. A route marked
+ * `@AllowClients()` / `@DenyClients()` then refuses other clients' tokens with a 403
+ * `code: 'client_forbidden'`.
  *
  * Override points, as in `@nestjs/passport`: {@link getRequest} / {@link getResponse} (the
  * defaults read HTTP, GraphQL and WebSocket contexts) and {@link handleRequest}.
