@@ -27,5 +27,8 @@ export const DURIN_ROUTES_LOGIN = 'DURIN:ROUTES_LOGIN';
 /** Metadata key set by `@Public()`. */
 export const DURIN_PUBLIC_KEY = 'DURIN:PUBLIC';
 
-/** Metadata key set by `@AllowClients()` / `@DenyClients()` (one key: a handler's replaces a controller's). */
+/**
+ * Metadata key set by `@AllowClients()` / `@DenyClients()`: one key for both, so a handler's
+ * policy replaces its controller's.
+ */
 export const DURIN_CLIENTS_KEY = 'DURIN:CLIENTS';

@@ -35,8 +35,8 @@ export interface DurinRoutesModuleOptions {
 
 /**
  * The ready-made session routes (refresh, renew, logout, logoutall, sessions, apiaccess, and
- * `login` when given) as a module of their own, for apps that place routes with `RouterModule`, URI versioning or per-route
- * guards and interceptors. `DurinModule.forRoot({ routes: { path } })` is the shorthand for the
+ * `login` when given) as a module of their own, for apps that place routes with `RouterModule`,
+ * URI versioning or per-route guards and interceptors. `DurinModule.forRoot({ routes: { path } })` is the shorthand for the
  * same routes inside DurinModule.
  *
  * It uses the providers DurinModule exports, so DurinModule must be global (`isGlobal: true`).
