@@ -1,4 +1,11 @@
-import { Controller, Get, INestApplication, Injectable, Module } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  INestApplication,
+  Injectable,
+  Module,
+  ValidationPipe,
+} from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { getDataSourceToken, InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
@@ -492,6 +499,53 @@ describe('login route options', () => {
       await app.close();
     }
   });
+
+  it.each(HTTP_ADAPTER_KINDS)(
+    'on %s: a global ValidationPipe changes nothing; a store outage is a 503',
+    async (adapter) => {
+      const db = await createTestDatabase('sqlite');
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          syncedTypeOrm(db, [LoginUser]),
+          DurinModule.forRoot({
+            userEntity: LoginUser,
+            routes: { path: 'auth', login: { validateUser } },
+          }),
+        ],
+      }).compile();
+      const app = await startHttpApp(moduleRef, adapter, {
+        configure: (created) =>
+          created.useGlobalPipes(
+            new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+          ),
+      });
+      try {
+        await app.get(TokenService).createClient({ name: 'web' });
+        const dataSource = app.get<DataSource>(getDataSourceToken());
+        usersForFunction = dataSource.getRepository(LoginUser);
+        await usersForFunction.save({ username: 'ada', passwordHash: hashSync(PASSWORD, ROUNDS) });
+        const login = (body: object) => request(app.getHttpServer()).post('/auth/login').send(body);
+        await login({ username: 'ada', password: PASSWORD, client: 'web' }).expect(200);
+        const coerced = await login({ username: 7, password: PASSWORD, client: 'web' }).expect(400);
+        expect(coerced.body).toMatchObject({ code: 'invalid_request' });
+
+        await dataSource.destroy();
+        const down = await login({ username: 'ada', password: PASSWORD, client: 'web' }).expect(
+          503,
+        );
+        expect(down.body).toEqual({
+          statusCode: 503,
+          error: 'Service Unavailable',
+          message: 'Authentication is temporarily unavailable. Please retry later.',
+          code: 'auth_unavailable',
+        });
+        expect(down.headers['retry-after']).toBe('5');
+        expect(down.headers['cache-control']).toBe('no-store');
+      } finally {
+        await app.close();
+      }
+    },
+  );
 
   it('refuses to boot when the validator provider is not registered', async () => {
     const db = await createTestDatabase('sqlite');
