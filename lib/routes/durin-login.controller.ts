@@ -108,7 +108,8 @@ export class DurinLoginController implements OnModuleInit {
     const body = parseLoginBody(request.body);
     // Throttling per IP and per username belongs here: once the username is known, before any
     // lookup or password hash.
-    // Checked before the credentials: a wrong client costs no password hash.
+
+    // The client is checked before the credentials: a wrong client costs no password hash.
     if ((await this.tokens.getClient(body.client)) === null) {
       throw new UnknownClientError(body.client);
     }
