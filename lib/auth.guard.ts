@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Inject, Injectable, Type } from '@nestjs
 import { Reflector } from '@nestjs/core';
 import { assertAbilities, routeAbilityRequirements } from './abilities/route-abilities';
 import { AuthCookieService } from './cookies/auth-cookie.service';
+import { assertClientPermitted } from './clients/client-permissions';
 import { extractCookieToken } from './credentials/extract-cookie-token';
 import { assertCsrf } from './csrf/csrf';
 import { extractHeaderToken } from './credentials/extract-header-token';
@@ -63,7 +64,9 @@ const boundGuards = new WeakMap<typeof AuthGuard, Map<string, Type<AuthGuard>>>(
  * Failures are a 401 `{ statusCode, error, message, code }` with `WWW-Authenticate`; a failing
  * token store is a 503 with `Retry-After` (never a 401, 500 or 200). A state-changing request
  * (not GET/HEAD/OPTIONS/TRACE) authenticated by the cookie must also pass the CSRF defence
- * (`csrf` option): else a 403 `code: 'csrf_failed'`, before the token is looked up.
+ * (`csrf` option): else a 403 `code: 'csrf_failed'`, before the token is looked up. A route marked
+ * `@AllowClients()` / `@DenyClients()` then refuses other clients' tokens with a 403
+ * `code: 'client_forbidden'`.
  *
  * Override points, as in `@nestjs/passport`: {@link getRequest} / {@link getResponse} (the
  * defaults read HTTP, GraphQL and WebSocket contexts) and {@link handleRequest}.
@@ -137,8 +140,10 @@ export class AuthGuard implements CanActivate {
       // once is enough, and a second lookup would only cost a query. HTTP only: a WebSocket
       // handshake (or a GraphQL subscription's upgrade request) outlives the message, and every
       // message must be checked again or a revoked token would keep working on an open socket.
-      // The abilities are checked again all the same: the route's requirements must not depend on
-      // which run accepted the request (a subclass with its own handleRequest, say). No query.
+      // The client policy and the abilities are checked again all the same: they cost no query,
+      // and the guard that accepted the request first may be a subclass (or an app's guard, or one
+      // with its own handleRequest) that never checked them for this route.
+      assertClientPermitted(this.reflector, context, request.authToken);
       this.checkAbilities(context, request, this.getResponse(context));
       return true;
     }
@@ -152,6 +157,7 @@ export class AuthGuard implements CanActivate {
     try {
       const { result, rawToken } = await this.authenticate(request);
       this.handleRequest(result, request);
+      assertClientPermitted(this.reflector, context, request.authToken);
       if (result.ok && rawToken !== undefined) {
         rememberCredential(request, { rawToken, source: result.source }, this.tokenService);
         if (result.autoRefreshed && result.source === 'cookie') {

@@ -4,7 +4,12 @@ import { ClientEntity } from './entities/client.entity';
 export { DurinModule } from './durin.module';
 export type { DurinModuleAsyncOptions, DurinModuleRootOptions } from './durin.module';
 export { DURIN_MODULE_OPTIONS } from './durin.module-definition';
-export { DURIN_CLOCK, DURIN_PUBLIC_KEY, DURIN_RESOLVED_OPTIONS } from './durin.constants';
+export {
+  DURIN_CLIENTS_KEY,
+  DURIN_CLOCK,
+  DURIN_PUBLIC_KEY,
+  DURIN_RESOLVED_OPTIONS,
+} from './durin.constants';
 export { TokenService } from './token.service';
 export { TokenIssuer } from './issuing/token-issuer';
 export type { BeforeInsertHook } from './issuing/token-issuer';
@@ -47,6 +52,8 @@ export type { DurinAuthResult } from './auth.guard';
 export { AuthCookieService } from './cookies/auth-cookie.service';
 export { OriginGuard } from './csrf/origin.guard';
 export { Public } from './decorators/public.decorator';
+export { AllowClients, DenyClients } from './decorators/client-permissions.decorator';
+export type { ClientPolicy } from './clients/client-permissions';
 export { AuthToken } from './decorators/auth-token.decorator';
 export { TokenContext } from './decorators/token-context.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
@@ -69,8 +76,15 @@ export type {
   DurinApiKeyResponse,
   DurinRenewResponse,
   DurinSessionResponse,
+  DurinLoginResponse,
   DurinTokenPairResponse,
 } from './routes/durin-routes.responses';
+export type {
+  DurinLoginCredentials,
+  DurinLoginOptions,
+  DurinUserValidator,
+  DurinValidateUser,
+} from './interfaces/login-options.interface';
 
 // --- abilities (issue 11) ---
 export {
@@ -122,8 +136,13 @@ export {
   TokenStoreUnavailableError,
   UnknownClientError,
 } from './errors/token-errors';
-export { CsrfValidationError, SessionLimitExceededError } from './errors/security-errors';
+export {
+  ClientForbiddenError,
+  CsrfValidationError,
+  SessionLimitExceededError,
+} from './errors/security-errors';
 export type { CsrfFailureReason } from './errors/security-errors';
+export { InvalidCredentialsError } from './errors/login-errors';
 
 export type { Clock } from './interfaces/clock.interface';
 export type {

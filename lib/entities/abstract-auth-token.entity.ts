@@ -14,6 +14,7 @@ export type RevocationReason =
   | 'rotated'
   | 'reuse_detected'
   | 'single_login'
+  | 'client_login'
   | 'session_limit'
   | 'expired';
 

@@ -63,7 +63,8 @@ function apiKeyNotFound(): DurinHttpException {
 }
 
 /**
- * The ready-made session endpoints (login stays in the app, which alone knows its credentials).
+ * The ready-made session endpoints (login stays in the app, which alone knows its credentials,
+ * unless it mounts the optional `DurinLoginController` with `routes.login`).
  * Mounted by `DurinModule.forRoot({ routes: { path } })` under `path`:
  *
  * | route | auth | success | failures |

@@ -54,3 +54,13 @@ export interface DurinApiKeyResponse {
 export interface DurinApiKeyCreatedResponse extends DurinApiKeyResponse {
   token: string;
 }
+
+/**
+ * `POST <path>/login` → 200. A header session gets its tokens here, with `tokenType: 'Bearer'`;
+ * a cookie session (`login: { cookie: true }`) gets them in the cookies only, and the body holds
+ * the expiries and the `csrfToken`, as after a refresh.
+ */
+export interface DurinLoginResponse extends DurinTokenPairResponse {
+  /** Header sessions only. */
+  tokenType?: 'Bearer';
+}

@@ -2,6 +2,7 @@ import { HttpException } from '@nestjs/common';
 import {
   ApiKeyExistsError,
   ClientAlreadyExistsError,
+  ClientForbiddenError,
   CsrfValidationError,
   DurinConfigurationError,
   DurinError,
@@ -11,6 +12,7 @@ import {
   InsufficientScopeError,
   InvalidAbilitiesError,
   InvalidClientError,
+  InvalidCredentialsError,
   InvalidTokenOptionsError,
   MissingContextKeyError,
   SessionLimitExceededError,
@@ -62,6 +64,14 @@ const CASES: Array<[string, DurinError, number, string, string]> = [
     403,
     'Forbidden',
     'csrf_failed',
+  ],
+  ['ClientForbiddenError', new ClientForbiddenError(HOSTILE), 403, 'Forbidden', 'client_forbidden'],
+  [
+    'InvalidCredentialsError',
+    new InvalidCredentialsError(),
+    400,
+    'Bad Request',
+    'invalid_credentials',
   ],
   [
     'MissingContextKeyError',
