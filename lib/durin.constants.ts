@@ -23,3 +23,6 @@ export const DURIN_ROUTES_PATH = 'DURIN:ROUTES_PATH';
 
 /** Metadata key set by `@Public()`. */
 export const DURIN_PUBLIC_KEY = 'DURIN:PUBLIC';
+
+/** Metadata key set by `@ThrottleAnonymous()`. */
+export const DURIN_THROTTLE_ANONYMOUS_KEY = 'DURIN:THROTTLE_ANONYMOUS';

@@ -4,7 +4,12 @@ import { ClientEntity } from './entities/client.entity';
 export { DurinModule } from './durin.module';
 export type { DurinModuleAsyncOptions, DurinModuleRootOptions } from './durin.module';
 export { DURIN_MODULE_OPTIONS } from './durin.module-definition';
-export { DURIN_CLOCK, DURIN_PUBLIC_KEY, DURIN_RESOLVED_OPTIONS } from './durin.constants';
+export {
+  DURIN_CLOCK,
+  DURIN_PUBLIC_KEY,
+  DURIN_RESOLVED_OPTIONS,
+  DURIN_THROTTLE_ANONYMOUS_KEY,
+} from './durin.constants';
 export { TokenService } from './token.service';
 export { TokenIssuer } from './issuing/token-issuer';
 export type { BeforeInsertHook } from './issuing/token-issuer';
@@ -45,6 +50,17 @@ export { AuthGuard, DurinAuthGuard } from './auth.guard';
 export type { DurinAuthResult } from './auth.guard';
 export { AuthCookieService } from './cookies/auth-cookie.service';
 export { OriginGuard } from './csrf/origin.guard';
+export { DURIN_THROTTLER_NAME, DurinThrottlerGuard } from './throttling/durin-throttler.guard';
+export { ThrottleAnonymous } from './throttling/throttle-anonymous.decorator';
+export type {
+  DurinNamedThrottler,
+  DurinResolvable,
+  DurinThrottlerGuardBase,
+  DurinThrottlerLimitDetail,
+  DurinThrottlerRequest,
+  DurinThrottlerStorage,
+  DurinThrottlerStorageRecord,
+} from './throttling/throttler-base';
 export { Public } from './decorators/public.decorator';
 export { AuthToken } from './decorators/auth-token.decorator';
 export { TokenContext } from './decorators/token-context.decorator';
@@ -101,6 +117,7 @@ export {
   UnknownClientError,
 } from './errors/token-errors';
 export { CsrfValidationError, SessionLimitExceededError } from './errors/security-errors';
+export { RateLimitedError } from './errors/rate-limited.error';
 export type { CsrfFailureReason } from './errors/security-errors';
 
 export type { Clock } from './interfaces/clock.interface';
@@ -142,6 +159,12 @@ export type {
   DurinCsrfOptions,
   SessionLimitStrategy,
 } from './interfaces/security-options.interface';
+export type {
+  DurinRefreshThrottleOptions,
+  DurinThrottleOptions,
+  DurinThrottleRate,
+} from './interfaces/throttle-options.interface';
+export type { ResolvedThrottleOptions } from './options/resolve-throttle-options';
 
 export {
   AddDurinRefreshGracePayload1764000000000,

@@ -15,8 +15,7 @@ import { describe, tryParseDuration } from '../options/duration';
 import { storeWork } from '../store/store-calls';
 import { CLIENT_NAME_MAX, isStorableString } from '../store/stored-strings';
 import { TokenStore } from '../store/token-store';
-
-const THROTTLE_RATE_PATTERN = /^[1-9]\d{0,8}\/[smhd]$/;
+import { parseThrottleRate } from '../throttling/throttle-rate';
 
 /**
  * The clients (`auth_client` rows) that give tokens per-client lifetimes: create, read, and
@@ -50,10 +49,7 @@ export class ClientRegistry<T extends AbstractAuthToken = AbstractAuthToken> {
       throw new InvalidClientError('tokenTtl', 'must be greater than 0');
     }
     const throttleRate = input.throttleRate ?? null;
-    if (
-      throttleRate !== null &&
-      (typeof throttleRate !== 'string' || !THROTTLE_RATE_PATTERN.test(throttleRate))
-    ) {
+    if (throttleRate !== null && parseThrottleRate(throttleRate) === undefined) {
       throw new InvalidClientError(
         'throttleRate',
         `must look like '100/m' (periods s, m, h, d); got ${describe(throttleRate)}`,

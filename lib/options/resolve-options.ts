@@ -7,6 +7,7 @@ import { describe, parseDuration, parseNullableDuration } from './duration';
 import { resolveCacheOptions } from './resolve-cache-options';
 import { resolveRefreshCookie } from './resolve-refresh-cookie';
 import { resolveSecurityOptions, SECURITY_OPTION_NAMES } from './resolve-security-options';
+import { resolveThrottleOptions } from './resolve-throttle-options';
 import { ResolvedCookieOptions, ResolvedDurinOptions } from './resolved-options';
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -38,6 +39,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'apiAccessTokenTtl',
   'storeTimeout',
   'cache',
+  'throttle',
   ...SECURITY_OPTION_NAMES,
 ]);
 
@@ -389,6 +391,7 @@ export function resolveDurinOptions(options: DurinModuleOptions): ResolvedDurinO
     apiAccessTokenTtlConfigured: options.apiAccessTokenTtl !== undefined,
     storeTimeoutMs,
     cache: resolveCacheOptions(options.cache),
+    throttle: resolveThrottleOptions(options.throttle),
     ...resolveSecurityOptions(options, cookie),
   };
 }

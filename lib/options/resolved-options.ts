@@ -1,6 +1,7 @@
 import { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
 import { EntityClass, PostAuthHandler } from '../interfaces/durin-module-options.interface';
 import { ResolvedCacheOptions } from './resolve-cache-options';
+import type { ResolvedThrottleOptions } from './resolve-throttle-options';
 import type { ResolvedSecurityOptions } from './resolve-security-options';
 
 /**
@@ -59,4 +60,6 @@ export interface ResolvedDurinOptions extends ResolvedSecurityOptions {
   storeTimeoutMs: number;
   /** `false` when the token cache is off. */
   cache: ResolvedCacheOptions | false;
+  /** `false` when the `throttle` option is off (see `DurinThrottlerGuard` for what still applies). */
+  throttle: ResolvedThrottleOptions | false;
 }
