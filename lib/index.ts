@@ -165,6 +165,7 @@ export type {
   DurinThrottleRate,
 } from './interfaces/throttle-options.interface';
 export type { ResolvedThrottleOptions } from './options/resolve-throttle-options';
+export type { ThrottleRate } from './throttling/throttle-rate';
 
 export {
   AddDurinRefreshGracePayload1764000000000,

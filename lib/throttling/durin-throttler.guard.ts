@@ -226,10 +226,10 @@ export class DurinThrottlerGuard extends throttler.Guard {
 
   private skipsDurin(context: ExecutionContext): boolean {
     return (
-      this.reflector.getAllAndOverride<boolean | undefined>(
-        THROTTLER_SKIP + DURIN_THROTTLER_NAME,
-        [context.getHandler(), context.getClass()],
-      ) === true
+      this.reflector.getAllAndOverride<boolean | undefined>(THROTTLER_SKIP + DURIN_THROTTLER_NAME, [
+        context.getHandler(),
+        context.getClass(),
+      ]) === true
     );
   }
 

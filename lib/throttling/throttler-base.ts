@@ -44,7 +44,10 @@ export interface DurinNamedThrottler {
   blockDuration?: DurinResolvable<number>;
   ignoreUserAgents?: RegExp[];
   skipIf?: (context: ExecutionContext) => boolean;
-  getTracker?: (req: Record<string, unknown>, context: ExecutionContext) => Promise<string> | string;
+  getTracker?: (
+    req: Record<string, unknown>,
+    context: ExecutionContext,
+  ) => Promise<string> | string;
   generateKey?: (context: ExecutionContext, tracker: string, throttlerName: string) => string;
   setHeaders?: boolean;
 }
@@ -140,8 +143,7 @@ interface ThrottlerPackage {
 function isMissing(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return (
-    code === 'MODULE_NOT_FOUND' &&
-    String((error as Error).message).includes("'@nestjs/throttler'")
+    code === 'MODULE_NOT_FOUND' && String((error as Error).message).includes("'@nestjs/throttler'")
   );
 }
 
