@@ -99,7 +99,7 @@ export function resolveThrottleOptions(value: unknown): ResolvedThrottleOptions 
   return {
     defaultRate: optionalRate(given.defaultRate, 'throttle.defaultRate', null),
     anonymousRate: rate(
-      given.anonymousRate ?? THROTTLE_DEFAULTS.anonymousRate,
+      given.anonymousRate === undefined ? THROTTLE_DEFAULTS.anonymousRate : given.anonymousRate,
       'throttle.anonymousRate',
     ),
     refreshPerIp,

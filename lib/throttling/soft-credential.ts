@@ -14,7 +14,7 @@ type Options = Pick<ResolvedDurinOptions, 'authHeaderPrefixes' | 'authCookieName
  * the auth guard ran; a forged cross-site request must not spend its victim's budget.
  */
 export function readCredentialSoftly(
-  request: DurinRequest,
+  request: DurinRequest & { method?: unknown },
   options: Options,
 ): RequestCredential | undefined {
   const header = extractHeaderToken(readAuthorizationHeader(request), options.authHeaderPrefixes);
