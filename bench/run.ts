@@ -385,6 +385,17 @@ async function main(): Promise<void> {
         expect: 200,
       },
       {
+        id: 'throttled',
+        label: 'durin cached + DurinThrottlerGuard (in-memory storage)',
+        app: 'cached',
+        path: '/bench/durin-throttled',
+        next: cycle(
+          hot.map((t) => t.raw),
+          bearer,
+        ),
+        expect: 200,
+      },
+      {
         id: 'cached-minimal',
         label: 'durin cached, TokenService behind a minimal guard (not AuthGuard)',
         app: 'cached',
@@ -573,6 +584,14 @@ async function main(): Promise<void> {
         target: 'cached >= 1.2x passport-jwt with a KeyObject (req/s)',
         value: roundRatio('cached', 'jwt-key', (m) => m.rps),
         goal: 1.2,
+        higherIsBetter: true,
+      },
+      {
+        // Issue 10: the cost of counting per (user, client) on top of the cached guard, for
+        // information. Adjacent runs of the same app.
+        target: 'throttled: DurinThrottlerGuard + cached guard vs cached guard alone (req/s)',
+        value: roundRatio('throttled', 'cached', (m) => m.rps),
+        goal: 0.9,
         higherIsBetter: true,
       },
       {

@@ -14,6 +14,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { AuthGuard as PassportAuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { Repository } from 'typeorm';
@@ -22,6 +23,7 @@ import {
   CurrentUser,
   DURIN_RESOLVED_OPTIONS,
   DurinCacheService,
+  DurinThrottlerGuard,
   Public,
   TokenService,
 } from '../../lib';
@@ -161,6 +163,16 @@ export class BenchController {
     return { id: request.user!.id };
   }
 
+  /**
+   * The global AuthGuard, then DurinThrottlerGuard (the recommended order) with @nestjs/throttler's
+   * in-memory storage: what counting per user and client adds to the cached case.
+   */
+  @UseGuards(DurinThrottlerGuard)
+  @Get('durin-throttled')
+  durinThrottled(@Req() request: WithUser): { id: number } {
+    return { id: request.user!.id };
+  }
+
   @Public()
   @UseGuards(MinimalDurinGuard)
   @Get('durin-minimal')
@@ -222,7 +234,12 @@ export class BenchRoutesModule {
   static forRoot(counter: QueryCounter): DynamicModule {
     return {
       module: BenchRoutesModule,
-      imports: [PassportModule, TypeOrmModule.forFeature([AuthTokenEntity])],
+      imports: [
+        PassportModule,
+        TypeOrmModule.forFeature([AuthTokenEntity]),
+        // No throttlers of the app's own: the throttled case measures durin's alone.
+        ThrottlerModule.forRoot({ throttlers: [] }),
+      ],
       controllers: [BenchController],
       providers: [
         JwtStringStrategy,
