@@ -179,6 +179,7 @@ export class DurinThrottlerGuard extends throttler.Guard {
   ): Promise<DurinCount | null> {
     const token = await this.authenticatedToken(request);
     if (token !== undefined) {
+      // A rate the registry would refuse (a row edited by hand) counts as none: the default.
       const rate = parseThrottleRate(token.client?.throttleRate) ?? this.throttle.defaultRate;
       if (rate === null) return null;
       const user = token.user as unknown as Record<string, unknown>;
