@@ -11,6 +11,7 @@ import { Reflector } from '@nestjs/core';
 import { DURIN_RESOLVED_OPTIONS, DURIN_THROTTLE_ANONYMOUS_KEY } from '../durin.constants';
 import { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
 import { DurinConfigurationError } from '../errors/durin-configuration.error';
+import { DurinUnavailableException } from '../errors/durin-http.exception';
 import { RateLimitedError } from '../errors/rate-limited.error';
 import { DurinRequest } from '../http/durin-request';
 import { wasAcceptedBy } from '../http/request-credential';
@@ -88,7 +89,7 @@ export class DurinThrottlerGuard extends throttler.Guard {
     protected readonly tokenService: TokenService,
     @Inject(DURIN_RESOLVED_OPTIONS) protected readonly durinOptions: ResolvedDurinOptions,
   ) {
-    super(options, storage, reflector);
+    super(options, storage === undefined ? storage : failingClosed(storage), reflector);
     this.throttle = durinOptions.throttle === false ? CLIENT_RATES_ONLY : durinOptions.throttle;
   }
 
@@ -136,7 +137,10 @@ export class DurinThrottlerGuard extends throttler.Guard {
     try {
       return await super.handleRequest(requestProps);
     } catch (error) {
-      if (error instanceof RateLimitedError) {
+      if (error instanceof DurinUnavailableException) {
+        const { res } = this.getRequestResponse(requestProps.context);
+        setResponseHeaders(res, error.headers);
+      } else if (error instanceof RateLimitedError) {
         // Guards' exceptions bypass interceptors: the headers go on the response before Nest's
         // exception filter renders the body.
         const { res } = this.getRequestResponse(requestProps.context);
@@ -239,6 +243,26 @@ export class DurinThrottlerGuard extends throttler.Guard {
     const list = Array.isArray(options) ? options : options?.throttlers;
     return Array.isArray(list) ? list.length : 0;
   }
+}
+
+const storageLogger = new Logger('DurinThrottle');
+
+/**
+ * The storage, with its failures (Redis down) answered as an outage: 503 `auth_unavailable` with
+ * `Retry-After`, as for the token store, rather than the 500 of an unexpected error. A limit that
+ * cannot be counted is not waved through either.
+ */
+function failingClosed(storage: DurinThrottlerStorage): DurinThrottlerStorage {
+  return {
+    async increment(...args) {
+      try {
+        return await storage.increment(...args);
+      } catch (error) {
+        storageLogger.error(`the throttler storage failed: ${(error as Error)?.message}`);
+        throw new DurinUnavailableException(error);
+      }
+    },
+  };
 }
 
 const QUIET_LOGGER: LoggerService = {

@@ -1,5 +1,6 @@
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { Redis } from 'ioredis';
+import { once } from 'node:events';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from '../support/databases';
 import {
@@ -27,17 +28,23 @@ describeRedis('DurinThrottlerGuard on a shared Redis storage', () => {
   let a: ThrottleApp;
   let b: ThrottleApp;
 
-  function storage(): ThrottlerStorageRedisService {
-    const connection = new Redis(redis.url, { lazyConnect: false, maxRetriesPerRequest: 1 });
+  async function storage(): Promise<ThrottlerStorageRedisService> {
+    // No offline queue and no reconnecting: once Redis is gone, a command fails at once.
+    const connection = new Redis(redis.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => null,
+    });
     connections.push(connection);
+    await once(connection, 'ready');
     return new ThrottlerStorageRedisService(connection);
   }
 
   beforeAll(async () => {
     redis = await startRedisServer();
     db = await createTestDatabase('postgres');
-    a = await startThrottleApp({ adapter: 'express', db, storage: storage() });
-    b = await startThrottleApp({ adapter: 'fastify', db, storage: storage() });
+    a = await startThrottleApp({ adapter: 'express', db, storage: await storage() });
+    b = await startThrottleApp({ adapter: 'fastify', db, storage: await storage() });
     await a.tokens.createClient({ name: 'plain' });
     await a.tokens.createClient({ name: 'fast', throttleRate: '5/m' });
   });
@@ -98,5 +105,30 @@ describeRedis('DurinThrottlerGuard on a shared Redis storage', () => {
       .set('X-Forwarded-For', freshIp())
       .send({ refreshToken });
     expect429(third, '2', 'refresh-family');
+  });
+
+  // Last: it stops the shared Redis.
+  it('answers 503 auth_unavailable with Retry-After when the storage fails, never 500 or 200', async () => {
+    const raw = await token('fast');
+    await redis.kill();
+    const res = await get(a, raw);
+    expect({ status: res.status, body: res.body as unknown }).toEqual({
+      status: 503,
+      body: {
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'Authentication is temporarily unavailable. Please retry later.',
+        code: 'auth_unavailable',
+      },
+    });
+    expect(res.headers['retry-after']).toBe('5');
+    const refreshed = await request(b.http)
+      .post('/auth/refresh')
+      .set('X-Forwarded-For', freshIp())
+      .send({ refreshToken: 'durin_rt_junk' });
+    expect([refreshed.status, (refreshed.body as { code: string }).code]).toEqual([
+      503,
+      'auth_unavailable',
+    ]);
   });
 });
