@@ -112,6 +112,14 @@ export function benchCases(data: BenchData, cookieName: string, largeTable: numb
       next: cycle(data.hot, bearerOf),
     },
     {
+      id: 'throttled',
+      label: `durin cached + DurinThrottlerGuard (in-memory storage), hot set of ${HOT_SET}`,
+      app: 'cached',
+      ...durin,
+      path: '/bench/durin-throttled',
+      next: cycle(data.hot, bearerOf),
+    },
+    {
       id: 'cached-ar',
       label: `durin cached, hot set of ${HOT_SET}, autoRefresh on`,
       app: 'cached-ar',

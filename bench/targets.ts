@@ -14,7 +14,7 @@ export interface PhaseResults {
 }
 
 export interface TargetRow {
-  issue: 5 | 12;
+  issue: 5 | 10 | 12;
   target: string;
   /** Formatted value: `median (min–max)` over rounds. */
   measured: string;
@@ -26,7 +26,7 @@ export interface TargetRow {
 type Measured = { value: Spread } | { notMeasured: string };
 
 interface TargetSpec {
-  issue: 5 | 12;
+  issue: 5 | 10 | 12;
   target: string;
   /** `undefined`: information only (the issue asks to state the value, sets no goal). */
   goal?: number;
@@ -164,6 +164,19 @@ export function evaluateTargets(
         phases.cleanup
           ? single(phases.cleanup.during.p99 / phases.cleanup.before.p99)
           : { notMeasured: 'phase cleanup not run' },
+    },
+    {
+      issue: 10,
+      target: 'throttled: DurinThrottlerGuard + cached guard × cached guard alone (req/s)',
+      goal: 0.9,
+      measure: () => ratio('throttled', 'cached', rps),
+    },
+    {
+      issue: 10,
+      target: 'throttled: app CPU/request × cached guard alone',
+      goal: 1.1,
+      higherIsBetter: false,
+      measure: () => ratio('throttled', 'cached', cpu),
     },
     {
       issue: 5,

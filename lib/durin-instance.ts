@@ -2,6 +2,7 @@ import { Inject, InjectionToken } from '@nestjs/common';
 import { AuthCookieService } from './cookies/auth-cookie.service';
 import { DURIN_RESOLVED_OPTIONS } from './durin.constants';
 import { DurinConfigurationError } from './errors/durin-configuration.error';
+import { RouteRateLimiter } from './throttling/route-rate-limiter';
 import { TokenService } from './token.service';
 
 /**
@@ -51,6 +52,11 @@ export function getAuthCookieServiceToken(name?: string): InjectionToken {
 /** The injection token of an instance's resolved options (`DURIN_RESOLVED_OPTIONS` by default). */
 export function getDurinOptionsToken(name?: string): InjectionToken {
   return isNamedInstance(name) ? namedToken(name, 'RESOLVED_OPTIONS') : DURIN_RESOLVED_OPTIONS;
+}
+
+/** @internal The injection token of an instance's `RouteRateLimiter` (the class by default). */
+export function getRouteRateLimiterToken(name?: string): InjectionToken {
+  return isNamedInstance(name) ? namedToken(name, 'RouteRateLimiter') : RouteRateLimiter;
 }
 
 /**

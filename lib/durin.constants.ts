@@ -32,3 +32,6 @@ export const DURIN_PUBLIC_KEY = 'DURIN:PUBLIC';
  * policy replaces its controller's.
  */
 export const DURIN_CLIENTS_KEY = 'DURIN:CLIENTS';
+
+/** Metadata key set by `@ThrottleAnonymous()`. */
+export const DURIN_THROTTLE_ANONYMOUS_KEY = 'DURIN:THROTTLE_ANONYMOUS';

@@ -7,6 +7,7 @@ import { TokenAuthenticator } from './authentication/token-authenticator';
 import {
   getAuthCookieServiceToken,
   getDurinOptionsToken,
+  getRouteRateLimiterToken,
   getTokenServiceToken,
   isNamedInstance,
 } from './durin-instance';
@@ -51,6 +52,7 @@ import { TokenRevoker } from './revocation/token-revoker';
 import { GraceReplay } from './rotation/grace-replay';
 import { TokenRotator } from './rotation/token-rotator';
 import { SessionLister } from './sessions/session-lister';
+import { RouteRateLimiter } from './throttling/route-rate-limiter';
 import { TokenStore } from './store/token-store';
 import { TokenService } from './token.service';
 import { TokenSecrets } from './tokens/token-secrets';
@@ -187,8 +189,9 @@ export class DurinModule extends DurinConfigurableModuleClass {
             { provide: getTokenServiceToken(statics.name), useClass: TokenService },
             { provide: getAuthCookieServiceToken(statics.name), useClass: AuthCookieService },
             { provide: getDurinOptionsToken(statics.name), useExisting: DURIN_RESOLVED_OPTIONS },
+            { provide: getRouteRateLimiterToken(statics.name), useClass: RouteRateLimiter },
           ]
-        : [TokenService, AuthCookieService, AuthGuard]),
+        : [TokenService, AuthCookieService, AuthGuard, RouteRateLimiter]),
     ];
     const controllers =
       statics.routes === undefined
@@ -221,6 +224,7 @@ export class DurinModule extends DurinConfigurableModuleClass {
             getTokenServiceToken(statics.name),
             getAuthCookieServiceToken(statics.name),
             getDurinOptionsToken(statics.name),
+            getRouteRateLimiterToken(statics.name),
           ]
         : [
             ...(definition.exports ?? []),
@@ -233,6 +237,7 @@ export class DurinModule extends DurinConfigurableModuleClass {
             AuthCookieService,
             AuthGuard,
             OriginGuard,
+            RouteRateLimiter,
             DURIN_CLOCK,
             DURIN_RESOLVED_OPTIONS,
             DURIN_MODULE_OPTIONS,

@@ -9,6 +9,7 @@ export {
   DURIN_CLOCK,
   DURIN_PUBLIC_KEY,
   DURIN_RESOLVED_OPTIONS,
+  DURIN_THROTTLE_ANONYMOUS_KEY,
 } from './durin.constants';
 export { TokenService } from './token.service';
 export { TokenIssuer } from './issuing/token-issuer';
@@ -51,6 +52,17 @@ export { AuthGuard, DurinAuthGuard } from './auth.guard';
 export type { DurinAuthResult } from './auth.guard';
 export { AuthCookieService } from './cookies/auth-cookie.service';
 export { OriginGuard } from './csrf/origin.guard';
+export { DURIN_THROTTLER_NAME, DurinThrottlerGuard } from './throttling/durin-throttler.guard';
+export { ThrottleAnonymous } from './throttling/throttle-anonymous.decorator';
+export type {
+  DurinNamedThrottler,
+  DurinResolvable,
+  DurinThrottlerGuardBase,
+  DurinThrottlerLimitDetail,
+  DurinThrottlerRequest,
+  DurinThrottlerStorage,
+  DurinThrottlerStorageRecord,
+} from './throttling/throttler-base';
 export { Public } from './decorators/public.decorator';
 export { AllowClients, DenyClients } from './decorators/client-permissions.decorator';
 export type { ClientPolicy } from './clients/client-permissions';
@@ -141,6 +153,7 @@ export {
   CsrfValidationError,
   SessionLimitExceededError,
 } from './errors/security-errors';
+export { RateLimitedError } from './errors/rate-limited.error';
 export type { CsrfFailureReason } from './errors/security-errors';
 export { InvalidCredentialsError } from './errors/login-errors';
 
@@ -187,6 +200,14 @@ export type {
   DurinCsrfOptions,
   SessionLimitStrategy,
 } from './interfaces/security-options.interface';
+export type {
+  DurinLoginThrottleOptions,
+  DurinRefreshThrottleOptions,
+  DurinThrottleOptions,
+  DurinThrottleRate,
+} from './interfaces/throttle-options.interface';
+export type { ResolvedThrottleOptions } from './options/resolve-throttle-options';
+export type { ThrottleRate } from './throttling/throttle-rate';
 
 export {
   AddDurinCleanupIndexes1764600000000,

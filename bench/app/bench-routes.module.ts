@@ -10,12 +10,14 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { AuthGuard as PassportAuthGuard, PassportModule } from '@nestjs/passport';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import {
   AuthTokenEntity,
   CurrentUser,
   DURIN_RESOLVED_OPTIONS,
   DurinCacheService,
+  DurinThrottlerGuard,
   Public,
   TokenService,
 } from '../../lib';
@@ -70,6 +72,16 @@ export class BenchController {
    * The revocation probe: the same guard, plus this process's wall clock when the request was
    * accepted (all processes share the machine's clock), to compare with the revocation's commit.
    */
+  /**
+   * The global AuthGuard, then DurinThrottlerGuard (the recommended order) with @nestjs/throttler's
+   * in-memory storage: what counting per user and client adds to the cached case (issue 10).
+   */
+  @UseGuards(DurinThrottlerGuard)
+  @Get('durin-throttled')
+  durinThrottled(@Req() request: WithUser): { id: number } {
+    return { id: request.user!.id };
+  }
+
   @Get('durin-at')
   durinAt(@Req() request: WithUser): { id: number; at: number } {
     return { id: request.user!.id, at: Date.now() };
@@ -165,7 +177,12 @@ export class BenchRoutesModule {
   static forRoot(counter: QueryCounter): DynamicModule {
     return {
       module: BenchRoutesModule,
-      imports: [PassportModule, TypeOrmModule.forFeature([AuthTokenEntity])],
+      imports: [
+        PassportModule,
+        TypeOrmModule.forFeature([AuthTokenEntity]),
+        // No throttlers of the app's own: the throttled case measures durin's alone.
+        ThrottlerModule.forRoot({ throttlers: [] }),
+      ],
       controllers: [BenchController],
       providers: [
         JwtStringStrategy,

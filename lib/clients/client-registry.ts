@@ -16,8 +16,7 @@ import { describe, tryParseDuration } from '../options/duration';
 import { storeWork } from '../store/store-calls';
 import { CLIENT_NAME_MAX, isStorableString } from '../store/stored-strings';
 import { TokenStore } from '../store/token-store';
-
-const THROTTLE_RATE_PATTERN = /^[1-9]\d{0,8}\/[smhd]$/;
+import { parseThrottleRate } from '../throttling/throttle-rate';
 
 /**
  * The clients (`auth_client` rows) that give tokens per-client lifetimes: create, read, and
@@ -150,7 +149,7 @@ function clientFields(input: UpdateClientOptions): ClientFields {
   }
   if (input.throttleRate !== undefined) {
     const rate = input.throttleRate;
-    if (rate !== null && (typeof rate !== 'string' || !THROTTLE_RATE_PATTERN.test(rate))) {
+    if (rate !== null && parseThrottleRate(rate) === undefined) {
       throw new InvalidClientError(
         'throttleRate',
         `${describe(rate)} expected <n>/<s|m|h|d>, like '100/m'`,

@@ -2,6 +2,7 @@ import { Duration } from '../options/duration';
 import { DurinCacheOptions } from './cache-options.interface';
 import type { DurinEventListener } from '../events/durin-event.interface';
 import { DurinCsrfOptions, SessionLimitStrategy } from './security-options.interface';
+import type { DurinThrottleOptions } from './throttle-options.interface';
 import type { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
 import type { DurinLoginOptions } from './login-options.interface';
 
@@ -212,6 +213,14 @@ export interface DurinModuleOptions extends DurinStaticOptions {
    * for the staleness bound across instances.
    */
   cache?: DurinCacheOptions | false;
+  /**
+   * Rate limits per user and client (each client's `throttleRate`, else `defaultRate`), counted
+   * by `DurinThrottlerGuard` on `@nestjs/throttler`, and limits of the refresh route per IP and
+   * per token family. Off unless given (`DurinThrottlerGuard` then still enforces the clients'
+   * `throttleRate`). Needs `ThrottlerModule.forRoot()` in the app: the module refuses to start
+   * without its storage. See {@link DurinThrottleOptions}.
+   */
+  throttle?: DurinThrottleOptions | false;
   /**
    * Refresh-token reuse grace window, in seconds. Presenting an already rotated refresh token
    * revokes its whole login (every access and refresh token of the family) as theft (RFC 9700

@@ -40,6 +40,14 @@ export interface RefreshTokenOptions {
    * token's own.
    */
   abilities?: readonly string[];
+  /**
+   * Called with the family id (one login and all its rotations) of the presented refresh token
+   * as soon as it is found, live or spent, before anything is checked or written; not called for
+   * a token that matches nothing. Throw from it to refuse the refresh with nothing changed: the
+   * ready-made route counts refreshes per family here (`throttle.refresh.perFamily`) without a
+   * query of its own.
+   */
+  onFamily?: (familyId: string) => void | Promise<void>;
 }
 
 /** Options of `createApiKey`. */

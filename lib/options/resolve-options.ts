@@ -9,6 +9,7 @@ import { resolveKeptTokens } from './resolve-kept-tokens';
 import { resolveCleanupOptions } from '../cleanup/resolve-cleanup-options';
 import { resolveRefreshCookie } from './resolve-refresh-cookie';
 import { resolveSecurityOptions, SECURITY_OPTION_NAMES } from './resolve-security-options';
+import { resolveThrottleOptions } from './resolve-throttle-options';
 import { ResolvedCookieOptions, ResolvedDurinOptions } from './resolved-options';
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -42,6 +43,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'apiAccessTokenTtl',
   'storeTimeout',
   'cache',
+  'throttle',
   ...SECURITY_OPTION_NAMES,
 ]);
 
@@ -395,6 +397,7 @@ export function resolveDurinOptions(options: DurinModuleOptions): ResolvedDurinO
     apiAccessTokenTtlConfigured: options.apiAccessTokenTtl !== undefined,
     storeTimeoutMs,
     cache: resolveCacheOptions(options.cache),
+    throttle: resolveThrottleOptions(options.throttle),
     ...resolveSecurityOptions(options, cookie),
   };
 }

@@ -2,6 +2,7 @@ import { ResolvedCleanupOptions } from '../cleanup/resolve-cleanup-options';
 import { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
 import { EntityClass, PostAuthHandler } from '../interfaces/durin-module-options.interface';
 import { ResolvedCacheOptions } from './resolve-cache-options';
+import type { ResolvedThrottleOptions } from './resolve-throttle-options';
 import type { ResolvedSecurityOptions } from './resolve-security-options';
 
 /**
@@ -65,4 +66,6 @@ export interface ResolvedDurinOptions extends ResolvedSecurityOptions {
   storeTimeoutMs: number;
   /** `false` when the token cache is off. */
   cache: ResolvedCacheOptions | false;
+  /** `false` when the `throttle` option is off (see `DurinThrottlerGuard` for what still applies). */
+  throttle: ResolvedThrottleOptions | false;
 }

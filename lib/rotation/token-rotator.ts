@@ -69,6 +69,9 @@ export class TokenRotator<T extends AbstractAuthToken = AbstractAuthToken> {
     if (!parent) {
       return null;
     }
+    if (opts.onFamily !== undefined) {
+      await opts.onFamily(parent.familyId);
+    }
     // Before anything else, spent tokens included: a pair that does not belong together is no
     // request of that session's (a planted or stale refresh cookie), so it neither rotates nor
     // counts as reuse; it writes nothing.

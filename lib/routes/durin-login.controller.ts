@@ -22,6 +22,7 @@ import { Public } from '../decorators/public.decorator';
 import {
   getAuthCookieServiceToken,
   getDurinOptionsToken,
+  getRouteRateLimiterToken,
   getTokenServiceToken,
   isNamedInstance,
 } from '../durin-instance';
@@ -36,6 +37,7 @@ import {
   DurinValidateUser,
 } from '../interfaces/login-options.interface';
 import { ResolvedDurinOptions } from '../options/resolved-options';
+import { RouteRateLimiter } from '../throttling/route-rate-limiter';
 import { TokenService } from '../token.service';
 import { DurinLoginResponse } from './durin-routes.responses';
 import { LoginBody, parseLoginBody } from './login-body';
@@ -68,6 +70,7 @@ export class DurinLoginController implements OnModuleInit {
     protected readonly options: ResolvedDurinOptions,
     private readonly login: DurinLoginOptions,
     private readonly moduleRef: ModuleRef,
+    protected readonly limiter: RouteRateLimiter,
   ) {}
 
   /** Finds the app's validator provider at start-up, so a missing one stops the boot. */
@@ -105,9 +108,28 @@ export class DurinLoginController implements OnModuleInit {
     @Req() request: DurinRequest & { body?: unknown },
     @Res({ passthrough: true }) response: object,
   ): Promise<DurinLoginResponse> {
+    const throttle = this.options.throttle;
+    // Every attempt counts per IP, malformed ones included; per username once it is known,
+    // before any lookup or password hash (REQ-RL-01).
+    if (throttle !== false) {
+      await this.limiter.consume(
+        response,
+        'login-ip',
+        this.limiter.clientIp(request),
+        throttle.loginPerIp,
+      );
+    }
     const body = parseLoginBody(request.body);
-    // Throttling per IP and per username belongs here: once the username is known, before any
-    // lookup or password hash.
+    if (throttle !== false) {
+      // Case-folded: an app that matches usernames case-insensitively must not hand a guesser a
+      // fresh budget per spelling ('Ada', 'ADA', …).
+      await this.limiter.consume(
+        response,
+        'login-user',
+        body.username.normalize('NFKC').toLowerCase(),
+        throttle.loginPerUsername,
+      );
+    }
 
     // The client is checked before the credentials: a wrong client costs no password hash.
     if ((await this.tokens.getClient(body.client)) === null) {
@@ -223,8 +245,9 @@ export function createDurinLoginController(mount: DurinLoginMount): Type<DurinLo
       @Inject(getAuthCookieServiceToken(name)) authCookies: AuthCookieService,
       @Inject(getDurinOptionsToken(name)) options: ResolvedDurinOptions,
       moduleRef: ModuleRef,
+      @Inject(getRouteRateLimiterToken(name)) limiter: RouteRateLimiter,
     ) {
-      super(tokens, authCookies, options, login, moduleRef);
+      super(tokens, authCookies, options, login, moduleRef, limiter);
     }
   }
   Controller({ path: mount.path, version: mount.version })(MountedDurinLoginController);

@@ -29,6 +29,7 @@ import { Public } from '../decorators/public.decorator';
 import {
   getAuthCookieServiceToken,
   getDurinOptionsToken,
+  getRouteRateLimiterToken,
   getTokenServiceToken,
 } from '../durin-instance';
 import { DURIN_RESOLVED_OPTIONS } from '../durin.constants';
@@ -48,6 +49,7 @@ import {
   DurinSessionResponse,
   DurinTokenPairResponse,
 } from './durin-routes.responses';
+import { RouteRateLimiter } from '../throttling/route-rate-limiter';
 import { parseRefreshTokenBody } from './refresh-token.dto';
 import { presentedRefresh } from './presented-refresh';
 
@@ -98,6 +100,7 @@ export class DurinRoutesController {
     protected readonly tokens: TokenService,
     protected readonly authCookies: AuthCookieService,
     @Inject(DURIN_RESOLVED_OPTIONS) protected readonly options: ResolvedDurinOptions,
+    protected readonly limiter: RouteRateLimiter,
   ) {}
 
   /**
@@ -116,13 +119,32 @@ export class DurinRoutesController {
     @Req() request: DurinRequest & { body?: unknown },
     @Res({ passthrough: true }) response: object,
   ): Promise<DurinTokenPairResponse> {
+    const throttle = this.options.throttle;
+    // Every attempt counts, junk included: guessing is what the limit per IP is for (REQ-RL-01).
+    if (throttle !== false) {
+      await this.limiter.consume(
+        response,
+        'refresh-ip',
+        this.limiter.clientIp(request),
+        throttle.refreshPerIp,
+      );
+    }
     const { rest, abilities } = takeRefreshAbilities(request.body); // abilities (issue 11)
     const body = parseRefreshTokenBody(rest);
     if (body === undefined) this.checkRefreshPath(request);
     const presented = presentedRefresh(request, body, this.options);
+    const perFamily = throttle === false ? null : throttle.refreshPerFamily;
+    // Per family, from any IP: the rotator names the family as soon as it has read the token,
+    // before it writes anything, so this costs no query of its own.
     const tokens = await this.tokens.refreshToken(presented.refreshToken, {
       ...presented.options,
       abilities,
+      ...(perFamily === null
+        ? {}
+        : {
+            onFamily: (familyId: string) =>
+              this.limiter.consume(response, 'refresh-family', familyId, perFamily),
+          }),
     });
     if (tokens === null) {
       throw new DurinUnauthorizedException('token_invalid', 'Invalid or expired refresh token.');
@@ -352,8 +374,9 @@ export function createDurinRoutesController(mount: DurinRoutesMount): Type<Durin
       @Inject(getTokenServiceToken(name)) tokens: TokenService,
       @Inject(getAuthCookieServiceToken(name)) authCookies: AuthCookieService,
       @Inject(getDurinOptionsToken(name)) options: ResolvedDurinOptions,
+      @Inject(getRouteRateLimiterToken(name)) limiter: RouteRateLimiter,
     ) {
-      super(tokens, authCookies, options);
+      super(tokens, authCookies, options, limiter);
     }
   }
   Controller({ path: mount.path, version: mount.version })(MountedDurinRoutesController);

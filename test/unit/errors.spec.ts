@@ -15,6 +15,7 @@ import {
   InvalidCredentialsError,
   InvalidTokenOptionsError,
   MissingContextKeyError,
+  RateLimitedError,
   SessionLimitExceededError,
   TokenStoreUnavailableError,
   UnknownClientError,
@@ -101,6 +102,7 @@ const CASES: Array<[string, DurinError, number, string, string]> = [
     'Unauthorized',
     'token_expired',
   ],
+  ['RateLimitedError', new RateLimitedError(30, HOSTILE), 429, 'Too Many Requests', 'rate_limited'],
   [
     'InvalidAbilitiesError (malformed)',
     new InvalidAbilitiesError('malformed', `got ${HOSTILE}`),
@@ -182,6 +184,10 @@ describe('library errors as HTTP answers', () => {
     });
     expect(new InvalidAbilitiesError('malformed', 'x').headers).toEqual({});
     expect(new UnknownClientError('x').headers).toEqual({});
+    // Whole seconds, at least one: a storage may answer 0 or a fraction at the edge of a window.
+    expect(new RateLimitedError(0, 'durin').headers).toEqual({ 'Retry-After': '1' });
+    expect(new RateLimitedError(2.2, 'durin').headers).toEqual({ 'Retry-After': '3' });
+    expect(new RateLimitedError(2.2, 'durin').retryAfterSeconds).toBe(3);
   });
 
   it('keeps the cause of a store failure for logs, out of the body', () => {
