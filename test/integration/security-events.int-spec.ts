@@ -198,6 +198,7 @@ describeEachDb('events (%s)', (kind) => {
       'durin.token_expired',
       'durin.refresh_reuse_detected',
       'durin.logout_all',
+      'durin.expired_tokens_cleaned',
     ]);
   });
 });
