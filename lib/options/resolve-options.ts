@@ -7,6 +7,7 @@ import { describe, parseDuration, parseNullableDuration } from './duration';
 import { resolveCacheOptions } from './resolve-cache-options';
 import { resolveRefreshCookie } from './resolve-refresh-cookie';
 import { resolveSecurityOptions, SECURITY_OPTION_NAMES } from './resolve-security-options';
+import { resolveTokenTagOptions, TOKEN_TAG_OPTION_NAMES } from './resolve-token-tag';
 import { ResolvedCookieOptions, ResolvedDurinOptions } from './resolved-options';
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -39,6 +40,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'storeTimeout',
   'cache',
   ...SECURITY_OPTION_NAMES,
+  ...TOKEN_TAG_OPTION_NAMES,
 ]);
 
 /** RFC 7230 `token`: what an auth scheme may consist of. */
@@ -390,5 +392,6 @@ export function resolveDurinOptions(options: DurinModuleOptions): ResolvedDurinO
     storeTimeoutMs,
     cache: resolveCacheOptions(options.cache),
     ...resolveSecurityOptions(options, cookie),
+    ...resolveTokenTagOptions(options),
   };
 }

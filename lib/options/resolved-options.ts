@@ -2,6 +2,7 @@ import { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
 import { EntityClass, PostAuthHandler } from '../interfaces/durin-module-options.interface';
 import { ResolvedCacheOptions } from './resolve-cache-options';
 import type { ResolvedSecurityOptions } from './resolve-security-options';
+import type { ResolvedTokenTagOptions } from './resolve-token-tag';
 
 /**
  * Cookie attributes after defaults and the prefix rules have been applied. The access and CSRF
@@ -21,7 +22,7 @@ export interface ResolvedCookieOptions {
 }
 
 /** The options after validation: every duration in milliseconds, every default filled in. */
-export interface ResolvedDurinOptions extends ResolvedSecurityOptions {
+export interface ResolvedDurinOptions extends ResolvedSecurityOptions, ResolvedTokenTagOptions {
   userEntity: EntityClass;
   tokenEntity: EntityClass<AbstractAuthToken>;
   dataSource: string | undefined;
