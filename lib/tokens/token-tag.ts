@@ -83,7 +83,7 @@ function tagOf(key: KeyObject, body: string): string {
  * halves: the same digits as `encodeBase62` on a BigInt, without the BigInt allocations on a path
  * that runs for every request.
  */
-function base62Of64(high: number, low: number): string {
+export function base62Of64(high: number, low: number): string {
   let out = '';
   let hi = high;
   let lo = low;
