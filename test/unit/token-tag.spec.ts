@@ -10,11 +10,14 @@ const TAGGED_SHAPE = /^durin_(at2|rt2)_[0-9A-Za-z]{60}$/;
 const HEAD = 'durin_at2_'.length;
 const SECRET_CHARS = 43;
 
-/** The documented construction, written out independently of the implementation. */
+/**
+ * The documented construction with Node's own HMAC, written out independently of the
+ * implementation: a 64-byte HKDF key with 7-bit bytes, HMAC-SHA256, the first 64 bits in base62.
+ */
 function expectedTag(key: string, body: string): string {
   const derived = Buffer.from(
-    hkdfSync('sha256', Buffer.from(key), 'nestjs-durin', 'nestjs-durin token tag v1', 32),
-  );
+    hkdfSync('sha256', Buffer.from(key), 'nestjs-durin', 'nestjs-durin token tag v1', 64),
+  ).map((byte) => byte & 0x7f);
   const digest = createHmac('sha256', derived).update(body).digest();
   return encodeBase62(digest.readBigUInt64BE(0), TAG_CHARS);
 }
@@ -47,6 +50,31 @@ describe('TokenTag', () => {
       const random = `durin_at2_${crypto.randomBytes(32).toString('hex').slice(0, SECRET_CHARS)}`;
       expect(tag.sign(random)).toBe(expectedTag(KEY_A, random));
       expect(tag.sign(random)).toMatch(/^[0-9A-Za-z]{11}$/);
+    }
+  });
+
+  it('gives the same tags through createHmac where crypto.hash is missing (Node < 20.12)', () => {
+    const bodies = Array.from(
+      { length: 50 },
+      () => `durin_rt2_${crypto.randomBytes(32).toString('hex').slice(0, SECRET_CHARS)}`,
+    );
+    const nodeCrypto = crypto as { hash?: unknown };
+    const saved = nodeCrypto.hash;
+    let fallback: typeof TokenTag | undefined;
+    try {
+      nodeCrypto.hash = undefined;
+      jest.isolateModules(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        fallback = (require('../../lib/tokens/token-tag') as { TokenTag: typeof TokenTag })
+          .TokenTag;
+      });
+    } finally {
+      nodeCrypto.hash = saved;
+    }
+    const slow = new fallback!([KEY_A]);
+    for (const random of bodies) {
+      expect(slow.sign(random)).toBe(expectedTag(KEY_A, random));
+      expect(slow.sign(random)).toBe(tag.sign(random));
     }
   });
 
