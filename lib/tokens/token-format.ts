@@ -13,9 +13,9 @@ const SECRET_CHARS = base62Width(SECRET_BYTES); // 43
 const CHECKSUM_CHARS = 6;
 const KIND_CODES: Record<TokenKind, string> = { access: 'at', refresh: 'rt' };
 /**
- * The kind codes of the tagged format (`<prefix>_at2_…`). A marker in the head rather than only a
- * longer body, so the two formats can never be confused (no length or character position is
- * shared by both) and secret scanners can tell them apart by the prefix alone.
+ * The kind codes of the tagged format (`<prefix>_at2_…`). A marker in the head as well as a
+ * different length, so neither format can be read as the other (an untagged head of the tagged
+ * length is refused), and secret scanners tell them apart by the prefix alone.
  */
 const TAGGED_KIND_CODES: Record<TokenKind, string> = { access: 'at2', refresh: 'rt2' };
 
