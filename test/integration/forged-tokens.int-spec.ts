@@ -89,6 +89,16 @@ describeEachRow(CACHE_ROWS, 'forged tagged tokens (%s, %s)', (kind, cache) => {
     expect((await app.service.authenticate(third!.accessToken, 'header')).ok).toBe(true);
   });
 
+  it('a racing tab replaying a tagged refresh token within the grace window gets the same pair', async () => {
+    const user = await app.createUser();
+    const set = await app.service.generateHeaderToken(user);
+    const first = await app.service.refreshToken(set.refreshToken);
+    const replay = await app.service.refreshToken(set.refreshToken);
+    expect(replay?.accessToken).toBe(first!.accessToken);
+    expect(replay?.refreshToken).toBe(first!.refreshToken);
+    expect((await app.service.authenticate(replay!.accessToken, 'header')).ok).toBe(true);
+  });
+
   it('API keys and cookie sessions are tagged too', async () => {
     const user = await app.createUser();
     const key = await app.service.createApiKey(user);
