@@ -11,6 +11,7 @@ import {
   isNamedInstance,
 } from './durin-instance';
 import { DurinCacheService } from './cache/durin-cache.service';
+import { DurinCleanupScheduler } from './cleanup/cleanup-scheduler';
 import { ClientRegistry } from './clients/client-registry';
 import { SystemClock } from './clock';
 import { AuthCookieService } from './cookies/auth-cookie.service';
@@ -176,6 +177,7 @@ export class DurinModule extends DurinConfigurableModuleClass {
       TokenSecrets,
       ...TOKEN_UNITS,
       OriginGuard,
+      DurinCleanupScheduler,
       // A named instance provides the classes apps look up under its own tokens only, so that
       // `moduleRef.get(TokenService)` and the class tokens always mean the default instance;
       // its guard is `AuthGuard.for(name)`.
@@ -222,6 +224,7 @@ export class DurinModule extends DurinConfigurableModuleClass {
             TokenStore,
             DurinCacheService,
             DurinEventsService,
+            DurinCleanupScheduler,
             AuthCookieService,
             AuthGuard,
             OriginGuard,

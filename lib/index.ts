@@ -40,6 +40,7 @@ export type {
   DurinEventType,
 } from './events/durin-event.interface';
 export type { DurinCacheStats } from './cache/durin-cache.service';
+export { DurinCleanupScheduler } from './cleanup/cleanup-scheduler';
 
 export { AuthGuard, DurinAuthGuard } from './auth.guard';
 export type { DurinAuthResult } from './auth.guard';
@@ -113,12 +114,14 @@ export type {
 } from './interfaces/cache-options.interface';
 export type {
   AuthType,
+  DurinCleanupOptions,
   DurinCookieOptions,
   DurinModuleOptions,
   DurinOptionsFactory,
   DurinRoutesOptions,
   DurinStaticOptions,
   EntityClass,
+  KeepExpiredTokensOptions,
   PostAuthHandler,
   PostAuthResult,
 } from './interfaces/durin-module-options.interface';
@@ -131,6 +134,7 @@ export type {
   RefreshTokenOptions,
   SessionInfo,
   TokenSet,
+  UpdateClientOptions,
 } from './interfaces/token-set.interface';
 export type { Duration } from './options/duration';
 export type { ResolvedDurinOptions, ResolvedCookieOptions } from './options/resolved-options';
@@ -144,6 +148,7 @@ export type {
 } from './interfaces/security-options.interface';
 
 export {
+  AddDurinCleanupIndexes1764600000000,
   AddDurinRefreshGracePayload1764000000000,
   CreateDurinTables1732406400000,
   DURIN_MIGRATIONS,

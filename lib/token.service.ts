@@ -13,6 +13,7 @@ import {
   RefreshTokenOptions,
   SessionInfo,
   TokenSet,
+  UpdateClientOptions,
 } from './interfaces/token-set.interface';
 import { TokenIssuer } from './issuing/token-issuer';
 import { TokenExpiry } from './revocation/token-expiry';
@@ -184,6 +185,20 @@ export class TokenService<
   /** The client named `name`; `null` when there is none (or the name could not be one). */
   getClient(name: string): Promise<ClientEntity | null> {
     return this.clients.getClient(name);
+  }
+
+  /**
+   * Changes a client's lifetimes or throttle rate, validated as in {@link createClient}; `null`
+   * clears a value (back to the module default). Tokens issued before keep their lifetimes.
+   * Returns the updated client, or `null` when there is none of that name.
+   */
+  updateClient(name: string, changes: UpdateClientOptions): Promise<ClientEntity | null> {
+    return this.clients.updateClient(name, changes);
+  }
+
+  /** Every client, by name. */
+  listClients(): Promise<ClientEntity[]> {
+    return this.clients.listClients();
   }
 
   /** Deletes a client and, with it, every token issued for it. */

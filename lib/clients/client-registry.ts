@@ -10,7 +10,7 @@ import {
   TokenStoreUnavailableError,
 } from '../errors/token-errors';
 import { Clock } from '../interfaces/clock.interface';
-import { CreateClientOptions } from '../interfaces/token-set.interface';
+import { CreateClientOptions, UpdateClientOptions } from '../interfaces/token-set.interface';
 import { describe, tryParseDuration } from '../options/duration';
 import { storeWork } from '../store/store-calls';
 import { CLIENT_NAME_MAX, isStorableString } from '../store/stored-strings';
@@ -38,35 +38,17 @@ export class ClientRegistry<T extends AbstractAuthToken = AbstractAuthToken> {
       throw new InvalidClientError('input', `must be an object (got ${describe(input)})`);
     }
     const { name } = input;
-    if (!isStorableString(name, CLIENT_NAME_MAX)) {
-      throw new InvalidClientError(
-        'name',
-        `must be a string of 1 to ${CLIENT_NAME_MAX} characters without control characters`,
-      );
-    }
-    const tokenTtl = clientSeconds(input.tokenTtl, 'tokenTtl');
-    const refreshTokenTtl = clientSeconds(input.refreshTokenTtl, 'refreshTokenTtl');
-    if (tokenTtl === 0) {
-      throw new InvalidClientError('tokenTtl', 'must be greater than 0');
-    }
-    const throttleRate = input.throttleRate ?? null;
-    if (
-      throttleRate !== null &&
-      (typeof throttleRate !== 'string' || !THROTTLE_RATE_PATTERN.test(throttleRate))
-    ) {
-      throw new InvalidClientError(
-        'throttleRate',
-        `must look like '100/m' (periods s, m, h, d); got ${describe(throttleRate)}`,
-      );
-    }
+    clientName(name);
+    const fields = clientFields(input);
     if (await storeWork(() => this.store.findClient(name))) {
       throw new ClientAlreadyExistsError(name);
     }
     const client = this.store.clients.create({
       name,
-      tokenTtl,
-      refreshTokenTtl,
-      throttleRate,
+      tokenTtl: null,
+      refreshTokenTtl: null,
+      throttleRate: null,
+      ...fields,
       createdAt: new Date(this.clock.now()),
     });
     try {
@@ -78,6 +60,30 @@ export class ClientRegistry<T extends AbstractAuthToken = AbstractAuthToken> {
       }
       throw new TokenStoreUnavailableError(error);
     }
+  }
+
+  /** See `TokenService.updateClient`. */
+  async updateClient(name: string, changes: UpdateClientOptions): Promise<ClientEntity | null> {
+    if (changes === null || typeof changes !== 'object') {
+      throw new InvalidClientError('changes', `must be an object (got ${describe(changes)})`);
+    }
+    const fields = clientFields(changes);
+    const client = await this.getClient(name);
+    if (!client) return null;
+    if (Object.keys(fields).length === 0) return client;
+    // Tokens carry their own lifetimes, but a cached token holds its client row (the throttle
+    // rate is read from it): a rare admin action, so the whole cache goes, as on delete.
+    await thenInvalidate(
+      this.cache,
+      () => storeWork(() => this.store.clients.update({ id: client.id }, fields)),
+      (cache) => cache.invalidateAll(),
+    );
+    return Object.assign(client, fields);
+  }
+
+  /** See `TokenService.listClients`. */
+  listClients(): Promise<ClientEntity[]> {
+    return storeWork(() => this.store.clients.find({ order: { name: 'ASC' } }));
   }
 
   /** See `TokenService.getClient`. */
@@ -109,13 +115,55 @@ export class ClientRegistry<T extends AbstractAuthToken = AbstractAuthToken> {
   }
 }
 
+type ClientFields = Partial<Pick<ClientEntity, 'tokenTtl' | 'refreshTokenTtl' | 'throttleRate'>>;
+
+/** The checks every way in (createClient, updateClient, the `durin` CLI) shares. */
+function clientName(name: unknown): asserts name is string {
+  if (typeof name === 'string' && name.length > 0 && name.trim() === '') {
+    throw new InvalidClientError('name', 'must not be blank');
+  }
+  if (!isStorableString(name, CLIENT_NAME_MAX)) {
+    throw new InvalidClientError(
+      'name',
+      name === '' || name === undefined || name === null
+        ? 'must not be blank'
+        : `must be a string of 1 to ${CLIENT_NAME_MAX} characters without control characters`,
+    );
+  }
+}
+
+/** The fields present in `input`, validated and in the stored form; absent ones stay absent. */
+function clientFields(input: UpdateClientOptions): ClientFields {
+  const fields: ClientFields = {};
+  if (input.tokenTtl !== undefined) {
+    fields.tokenTtl = clientSeconds(input.tokenTtl, 'tokenTtl');
+    if (fields.tokenTtl === 0) {
+      throw new InvalidClientError('tokenTtl', 'must be greater than 0');
+    }
+  }
+  if (input.refreshTokenTtl !== undefined) {
+    fields.refreshTokenTtl = clientSeconds(input.refreshTokenTtl, 'refreshTokenTtl');
+  }
+  if (input.throttleRate !== undefined) {
+    const rate = input.throttleRate;
+    if (rate !== null && (typeof rate !== 'string' || !THROTTLE_RATE_PATTERN.test(rate))) {
+      throw new InvalidClientError(
+        'throttleRate',
+        `${describe(rate)} expected <n>/<s|m|h|d>, like '100/m'`,
+      );
+    }
+    fields.throttleRate = rate;
+  }
+  return fields;
+}
+
 function clientSeconds(value: unknown, field: string): number | null {
-  if (value === undefined || value === null) return null;
+  if (value === null) return null;
   const parsed = tryParseDuration(value);
   if (parsed === undefined) {
     throw new InvalidClientError(
       field,
-      `must be seconds or a string like '15m' (got ${describe(value)})`,
+      `${describe(value)} is not a duration: whole seconds or a string like '15m' (s, m, h, d), at most 100 years`,
     );
   }
   return parsed / 1000;

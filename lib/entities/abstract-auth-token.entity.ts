@@ -23,6 +23,10 @@ export type RevocationReason =
  * One row is one session of one device: an access token and (optionally) its refresh token.
  * Secrets are never stored, only their hashes.
  */
+// The cleanup's index ranges (lib/store/cleanup-plan.ts): live rows by refresh/access expiry and by
+// absolute cap, so deleting expired rows never scans the live ones.
+@Index(['revokedAt', 'refreshExpiresAt', 'expiresAt'])
+@Index(['revokedAt', 'absoluteExpiresAt'])
 export abstract class AbstractAuthToken<TUser extends object = object> {
   /** Random (UUID v4), so ids in URLs (`DELETE /sessions/:id`) cannot be enumerated. */
   @PrimaryColumn({ type: 'varchar', length: 36 })

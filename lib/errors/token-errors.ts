@@ -36,7 +36,8 @@ export class UnknownClientError extends DurinError {
 export class InvalidClientError extends DurinError {
   constructor(
     readonly field: string,
-    reason: string,
+    /** What is wrong with the field, for operators (the `durin` CLI prints it); never rendered. */
+    readonly reason: string,
   ) {
     super(`nestjs-durin: invalid client field '${field}': ${reason}`, {
       status: HttpStatus.BAD_REQUEST,

@@ -8,7 +8,8 @@ export type DurinEventType =
   | 'token_revoked'
   | 'token_expired'
   | 'refresh_reuse_detected'
-  | 'logout_all';
+  | 'logout_all'
+  | 'expired_tokens_cleaned';
 
 /** Every {@link DurinEventType}, e.g. to subscribe to each one. */
 export const DURIN_EVENT_TYPES: readonly DurinEventType[] = [
@@ -19,6 +20,7 @@ export const DURIN_EVENT_TYPES: readonly DurinEventType[] = [
   'token_expired',
   'refresh_reuse_detected',
   'logout_all',
+  'expired_tokens_cleaned',
 ];
 
 /** The prefix of every event name on `@nestjs/event-emitter` (`durin.token_created`, …). */
@@ -43,9 +45,11 @@ export function durinEventName(type: DurinEventType): string {
  * | `token_expired` | an expired token was presented, or `expireToken` was called | `'access_expired'`, `'refresh_expired'`, `'absolute_expired'`, `'expire_token'` |
  * | `refresh_reuse_detected` | an already rotated refresh token was presented outside the grace window: the whole family was revoked | `'reuse_detected'` |
  * | `logout_all` | `revokeAllUserTokens` | `'logout_all'` |
+ * | `expired_tokens_cleaned` | a run of the background cleanup (`cleanup` option) ended; `count` rows were removed or marked | `'scheduled'` |
  *
  * Bulk events (`logout_all`, `single_login`) concern every session of a user: `tokenId`,
- * `familyId`, `authType` and `client` are then `null`.
+ * `familyId`, `authType` and `client` are then `null`; `expired_tokens_cleaned` concerns no user
+ * and has `userId` `null` as well, and the number of rows in `count`.
  *
  * @example
  * // with @nestjs/event-emitter
@@ -69,6 +73,8 @@ export interface DurinEvent {
   readonly reason: string | null;
   /** When it happened, by `DURIN_CLOCK`. */
   readonly occurredAt: Date;
+  /** How many rows a bulk operation changed (`expired_tokens_cleaned`); absent on the others. */
+  readonly count?: number;
 }
 
 /**

@@ -33,6 +33,7 @@ export interface DurinEventSubject {
   userId?: unknown;
   authType?: DurinEvent['authType'];
   client?: string | null;
+  count?: number;
 }
 
 /**
@@ -71,6 +72,7 @@ export class DurinEventsService {
       client: subject.client ?? null,
       reason,
       occurredAt: new Date(occurredAt),
+      ...(subject.count === undefined ? {} : { count: subject.count }),
     });
     const listener = this.options.onEvent;
     if (listener !== undefined) {

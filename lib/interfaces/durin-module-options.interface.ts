@@ -61,6 +61,18 @@ export interface DurinCookieOptions {
   refreshPath?: string;
 }
 
+/** The background cleanup of expired tokens (`cleanup` option). */
+export interface DurinCleanupOptions {
+  /** How long from the end of one run to the start of the next, e.g. `'1h'`. At least 1 s. */
+  every: Duration;
+}
+
+/** `keepExpiredTokens` with a retention. */
+export interface KeepExpiredTokensOptions {
+  /** How long a kept row stays after it was revoked or expired; `null`: forever. */
+  for: Duration | null;
+}
+
 /** Mounting of the ready-made session endpoints. */
 export interface DurinRoutesOptions {
   /** The controller path, e.g. `'auth'`. */
@@ -118,8 +130,24 @@ export interface DurinModuleOptions extends DurinStaticOptions {
   enforceSingleLogin?: boolean;
   /** Header tokens only work in the header, cookie tokens only in the cookie. Default `true`. */
   enableAuthRestriction?: boolean;
-  /** Keep revoked tokens (with `revokedAt`) for audit instead of deleting them. Default `false`. */
-  keepExpiredTokens?: boolean;
+  /**
+   * Keep revoked and expired tokens (marked with `revokedAt`, `revokedReason`) for audit instead of
+   * deleting them. `true` keeps them forever; `{ for: '90d' }` keeps them that long, after which
+   * `revokeExpiredTokens()` deletes them. Default `false`.
+   */
+  keepExpiredTokens?: boolean | KeepExpiredTokensOptions;
+  /**
+   * Runs `revokeExpiredTokens()` in the background: the first run soon after start-up (30 s, or
+   * `every` if shorter), then `every` after each run ends, so runs never overlap. With several
+   * instances on one PostgreSQL or MySQL/MariaDB database, one runs it at a time (a session-level
+   * database lock); the others skip that turn. Each run is logged and emits
+   * `expired_tokens_cleaned` with the count; shutdown stops it between two batches. Default: off
+   * (call `revokeExpiredTokens()` yourself).
+   *
+   * @example
+   * DurinModule.forRoot({ userEntity: User, cleanup: { every: '1h' } })
+   */
+  cleanup?: DurinCleanupOptions | false;
   /** Reading a missing key of `token.contextObj` throws instead of giving `undefined`. Default `false`. */
   strictContextAccess?: boolean;
   /** Accepted `Authorization` schemes, matched case-insensitively. Default `['Bearer', 'Token']`. */

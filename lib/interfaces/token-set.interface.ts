@@ -77,6 +77,12 @@ export interface CreateClientOptions {
   throttleRate?: string | null;
 }
 
+/**
+ * Changes of `updateClient`: a field left out (or `undefined`) keeps its value; `null` clears it
+ * (back to the module default).
+ */
+export type UpdateClientOptions = Partial<Omit<CreateClientOptions, 'name'>>;
+
 /** Why an authentication attempt failed; the guard turns it into the 401 `code`. */
 export type AuthFailureReason = 'token_invalid' | 'token_expired' | 'user_inactive';
 

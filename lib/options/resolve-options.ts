@@ -5,6 +5,8 @@ import { DurinModuleOptions } from '../interfaces/durin-module-options.interface
 import { TOKEN_PREFIX_PATTERN } from '../tokens/token-format';
 import { describe, parseDuration, parseNullableDuration } from './duration';
 import { resolveCacheOptions } from './resolve-cache-options';
+import { resolveKeptTokens } from './resolve-kept-tokens';
+import { resolveCleanupOptions } from '../cleanup/resolve-cleanup-options';
 import { resolveRefreshCookie } from './resolve-refresh-cookie';
 import { resolveSecurityOptions, SECURITY_OPTION_NAMES } from './resolve-security-options';
 import { resolveTokenTagOptions, TOKEN_TAG_OPTION_NAMES } from './resolve-token-tag';
@@ -26,6 +28,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'enforceSingleLogin',
   'enableAuthRestriction',
   'keepExpiredTokens',
+  'cleanup',
   'strictContextAccess',
   'authHeaderPrefixes',
   'authCookieNames',
@@ -359,7 +362,8 @@ export function resolveDurinOptions(options: DurinModuleOptions): ResolvedDurinO
       'enableAuthRestriction',
       true,
     ),
-    keepExpiredTokens: requireBoolean(options.keepExpiredTokens, 'keepExpiredTokens', false),
+    ...resolveKeptTokens(options.keepExpiredTokens),
+    cleanup: resolveCleanupOptions(options.cleanup),
     strictContextAccess: requireBoolean(options.strictContextAccess, 'strictContextAccess', false),
     authHeaderPrefixes: requireStringList(
       options.authHeaderPrefixes,

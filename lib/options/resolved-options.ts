@@ -1,3 +1,4 @@
+import { ResolvedCleanupOptions } from '../cleanup/resolve-cleanup-options';
 import { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
 import { EntityClass, PostAuthHandler } from '../interfaces/durin-module-options.interface';
 import { ResolvedCacheOptions } from './resolve-cache-options';
@@ -37,6 +38,10 @@ export interface ResolvedDurinOptions extends ResolvedSecurityOptions, ResolvedT
   enforceSingleLogin: boolean;
   enableAuthRestriction: boolean;
   keepExpiredTokens: boolean;
+  /** Kept rows revoked longer ago than this are deleted by the cleanup; `null`: forever. */
+  keptTokensRetentionMs: number | null;
+  /** The background cleanup; `null`: off. */
+  cleanup: ResolvedCleanupOptions | null;
   strictContextAccess: boolean;
   /** Lower-cased, for case-insensitive matching. */
   authHeaderPrefixes: string[];

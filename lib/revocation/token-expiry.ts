@@ -104,10 +104,18 @@ export class TokenExpiry<T extends AbstractAuthToken = AbstractAuthToken> {
     return removed;
   }
 
-  /** See `TokenService.revokeExpiredTokens`. */
-  async revokeExpiredTokens(): Promise<number> {
+  /**
+   * See `TokenService.revokeExpiredTokens`. An aborted `signal` (the background cleanup on
+   * shutdown) stops between two batches and returns what was removed so far.
+   */
+  async revokeExpiredTokens(signal?: AbortSignal): Promise<number> {
     const now = this.clock.now();
-    const removed = await storeWork(() => this.store.cleanup(revocationMode(this.options), now));
+    const retention = this.options.keptTokensRetentionMs;
+    const keptUntil =
+      this.options.keepExpiredTokens && retention !== null ? now - retention : undefined;
+    const removed = await storeWork(() =>
+      this.store.cleanup(revocationMode(this.options), now, undefined, keptUntil, signal),
+    );
     this.cache?.prune(now);
     return removed;
   }

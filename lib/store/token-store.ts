@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, ObjectLiteral, Repository, SelectQueryBuilder } from 'typeorm';
 import { AbstractAuthToken, RevocationReason } from '../entities/abstract-auth-token.entity';
 import { ClientEntity } from '../entities/client.entity';
+import { cleanupParts } from './cleanup-plan';
 import { PreparedAccessLookup } from './prepared-access-lookup';
 import { SerialQueue } from './serial-queue';
 
@@ -275,47 +276,50 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
   }
 
   /**
-   * SQL for "this row can never authenticate or refresh again" at `:now`, on column names. A
-   * token whose access part expired but whose refresh token still works is alive.
-   */
-  static readonly DEAD =
-    '((expires_at IS NOT NULL AND expires_at <= :now AND (refresh_expires_at IS NULL OR refresh_expires_at <= :now))' +
-    ' OR (absolute_expires_at IS NOT NULL AND absolute_expires_at <= :now))';
-
-  /**
    * Removes (or marks) dead tokens in batches of {@link CLEANUP_BATCH_SIZE}, each its own short
-   * statement, so a large backlog never holds long locks against live authentication.
+   * statement, so a large backlog never holds long locks against live authentication. Each batch
+   * reads one index range (see {@link cleanupParts}), so a run stays linear in the rows it removes
+   * however large the table. `keptUntil` (mark mode with a retention): kept rows revoked before it
+   * are deleted. An aborted `signal` stops the run between two batches (what was done stays done).
    */
-  async cleanup(mode: RevocationMode, now: number, userId?: unknown): Promise<number> {
+  async cleanup(
+    mode: RevocationMode,
+    now: number,
+    userId?: unknown,
+    keptUntil?: number,
+    signal?: AbortSignal,
+  ): Promise<number> {
     const userFilter = userId === undefined ? '' : ' AND user_id = :userId';
-    const parameters = { now, userId, batch: CLEANUP_BATCH_SIZE };
+    const parameters = { now, userId, keptUntil, batch: CLEANUP_BATCH_SIZE };
     let total = 0;
-    for (;;) {
-      const condition =
-        mode === 'delete'
-          ? // Revoked rows kept only as rotation history go once their refresh window is over.
-            `(${TokenStore.DEAD} OR (revoked_at IS NOT NULL AND (refresh_expires_at IS NULL OR refresh_expires_at <= :now)))`
-          : `${TokenStore.DEAD} AND revoked_at IS NULL`;
-      // The batch is wrapped in a derived table: MySQL/MariaDB refuse both LIMIT in an IN
-      // subquery and a subquery on the table being changed, and a derived table is neither (it
-      // is read in full before the write; its LIMIT keeps the optimizer from merging it back).
-      // PostgreSQL and SQLite take the same statement.
-      const batch = `SELECT id FROM ${this.quotedTable()} WHERE ${condition}${userFilter} LIMIT :batch`;
-      const ids = `SELECT id FROM (${batch}) durin_batch`;
-      const query =
-        mode === 'delete'
-          ? this.tokens.createQueryBuilder().delete().where(`id IN (${ids})`, parameters)
-          : this.tokens
-              .createQueryBuilder()
-              .update()
-              .set({ revokedAt: new Date(now), revokedReason: 'expired' } as never)
-              .where(`id IN (${ids})`, parameters);
-      const affected = (await query.execute()).affected ?? 0;
-      total += affected;
-      if (affected < CLEANUP_BATCH_SIZE) {
-        return total;
+    for (const part of cleanupParts(mode, keptUntil !== undefined)) {
+      for (;;) {
+        if (signal?.aborted) return total;
+        // The batch is wrapped in a derived table: MySQL/MariaDB refuse both LIMIT in an IN
+        // subquery and a subquery on the table being changed, and a derived table is neither (it
+        // is read in full before the write; its LIMIT keeps the optimizer from merging it back).
+        // PostgreSQL and SQLite take the same statement.
+        const batch = `SELECT id FROM ${this.quotedTable()} WHERE ${part.where}${userFilter} LIMIT :batch`;
+        const ids = `SELECT id FROM (${batch}) durin_batch`;
+        const query =
+          part.action === 'delete'
+            ? this.tokens.createQueryBuilder().delete().where(`id IN (${ids})`, parameters)
+            : this.tokens
+                .createQueryBuilder()
+                .update()
+                .set({ revokedAt: new Date(now), revokedReason: 'expired' } as never)
+                .where(`id IN (${ids})`, parameters);
+        const affected = (await query.execute()).affected ?? 0;
+        total += affected;
+        if (affected < CLEANUP_BATCH_SIZE) break;
       }
     }
+    return total;
+  }
+
+  /** The statement one batch of a cleanup part reads its ids with, for EXPLAIN in tests. */
+  cleanupBatchSql(where: string): string {
+    return `SELECT id FROM ${this.quotedTable()} WHERE ${where} LIMIT :batch`;
   }
 
   private quotedTable(): string {

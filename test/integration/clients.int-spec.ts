@@ -6,7 +6,7 @@ import {
   TokenService,
 } from '../../lib';
 import { describeEachDb } from '../support/databases';
-import { DurinTestApp, START, startDurinApp } from './support/durin-test-app';
+import { DurinTestApp, HOUR, START, startDurinApp } from './support/durin-test-app';
 
 describeEachDb('TokenService clients (%s)', (kind) => {
   let app: DurinTestApp;
@@ -68,6 +68,7 @@ describeEachDb('TokenService clients (%s)', (kind) => {
   describe('refuses invalid fields with an error naming the field', () => {
     const cases: Array<[string, Record<string, unknown>, string]> = [
       ['an empty name', { name: '' }, 'name'],
+      ['a blank name', { name: '  \t ' }, 'name'],
       ['a name of 65 characters', { name: 'x'.repeat(65) }, 'name'],
       ['a name that is not a string', { name: 42 }, 'name'],
       ['a missing name', { name: undefined }, 'name'],
@@ -152,5 +153,72 @@ describeEachDb('TokenService clients (%s)', (kind) => {
     await expect(service.generateHeaderToken(user, { client: name })).rejects.toThrow(
       /unknown client/,
     );
+  });
+
+  describe('updateClient', () => {
+    it('changes the given fields only, and null clears one', async () => {
+      const name = uniqueName('upd');
+      const created = await service.createClient({ name, tokenTtl: '1h', throttleRate: '10/m' });
+      const updated = await service.updateClient(name, {
+        refreshTokenTtl: '7d',
+        throttleRate: null,
+      });
+      expect(updated).toMatchObject({
+        id: created.id,
+        name,
+        tokenTtl: 3600,
+        refreshTokenTtl: 7 * 86_400,
+        throttleRate: null,
+      });
+      expect(await service.getClient(name)).toEqual(updated);
+    });
+
+    it('applies the new lifetimes to tokens issued afterwards, keeping those of earlier ones', async () => {
+      const name = uniqueName('upd');
+      await service.createClient({ name, tokenTtl: '1h' });
+      const user = await app.createUser();
+      const before = await service.generateHeaderToken(user, { client: name });
+      await service.updateClient(name, { tokenTtl: '2h' });
+      const after = await service.generateHeaderToken(user, { client: name });
+      expect(before.accessTokenExpiresAt).toEqual(new Date(START + HOUR));
+      expect(after.accessTokenExpiresAt).toEqual(new Date(START + 2 * HOUR));
+      expect((await service.verifyToken(before.accessToken))?.expiresAt).toEqual(
+        new Date(START + HOUR),
+      );
+    });
+
+    it('validates as createClient does and changes nothing on a bad field', async () => {
+      const name = uniqueName('upd');
+      await service.createClient({ name, tokenTtl: '1h' });
+      for (const [changes, field] of [
+        [{ tokenTtl: 'abc' }, 'tokenTtl'],
+        [{ tokenTtl: 0 }, 'tokenTtl'],
+        [{ refreshTokenTtl: -1 }, 'refreshTokenTtl'],
+        [{ tokenTtl: '2h', throttleRate: '5/x' }, 'throttleRate'],
+      ] as const) {
+        await expect(service.updateClient(name, changes as never)).rejects.toMatchObject({
+          constructor: InvalidClientError,
+          field,
+        });
+      }
+      await expect(service.updateClient(name, null as never)).rejects.toThrow(InvalidClientError);
+      expect(await service.getClient(name)).toMatchObject({ tokenTtl: 3600, throttleRate: null });
+    });
+
+    it('gives null for an unknown client and the client unchanged for no changes', async () => {
+      expect(await service.updateClient('no-such-client', { tokenTtl: '1h' })).toBeNull();
+      const name = uniqueName('upd');
+      const created = await service.createClient({ name, tokenTtl: 60 });
+      expect(await service.updateClient(name, {})).toEqual(created);
+    });
+  });
+
+  it('listClients gives every client by name', async () => {
+    const names = [uniqueName('zz-list'), uniqueName('aa-list')];
+    for (const name of names) await service.createClient({ name });
+    const listed = (await service.listClients()).map((client) => client.name);
+    // Ordered by the database's collation: only plain lower-case names are compared here.
+    expect(listed.indexOf(names[1])).toBeGreaterThanOrEqual(0);
+    expect(listed.indexOf(names[1])).toBeLessThan(listed.indexOf(names[0]));
   });
 });

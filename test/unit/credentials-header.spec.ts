@@ -1,3 +1,4 @@
+import { charactersScanned } from '../support/characters-scanned';
 import { extractHeaderToken } from '../../lib/credentials/extract-header-token';
 
 const PREFIXES = ['bearer', 'token'];
@@ -102,12 +103,14 @@ describe('extractHeaderToken', () => {
     }
   });
 
-  it('handles a 64 KiB header in well under a millisecond per call', () => {
-    const huge = `Bearer ${' '.repeat(64 * 1024)}t`;
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < 100; i += 1) {
-      expect(extractHeaderToken(huge, PREFIXES).kind).toBe('token');
-    }
-    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(200);
+  it('reads a 64 KiB header with pattern work independent of its size (no backtracking)', () => {
+    // The run of spaces is skipped by a plain loop; the patterns only ever see the bounded
+    // scheme prefix and the (length-checked) token, so they cannot backtrack over the input.
+    const scan = (spaces: number) =>
+      charactersScanned(() => {
+        expect(extractHeaderToken(`Bearer ${' '.repeat(spaces)}t`, PREFIXES).kind).toBe('token');
+      });
+    expect(scan(64 * 1024)).toBe(scan(1024));
+    expect(scan(64 * 1024)).toBeLessThanOrEqual(64 + 255);
   });
 });

@@ -66,6 +66,7 @@ describe('resolveDurinOptions', () => {
       enforceSingleLogin: false,
       enableAuthRestriction: true,
       keepExpiredTokens: false,
+      keptTokensRetentionMs: null,
       strictContextAccess: false,
       authHeaderPrefixes: ['bearer', 'token'],
       // The guard reads the auth cookie under the name it is really set with.
@@ -167,6 +168,7 @@ describe('resolveDurinOptions', () => {
       keepExpiredTokens: true,
       strictContextAccess: true,
     });
+    expect(resolved.keptTokensRetentionMs).toBeNull();
     peppers.push('z'.repeat(16));
     names.push('x');
     expect(resolved.peppers).toHaveLength(2);
@@ -234,7 +236,37 @@ describe('resolveDurinOptions', () => {
         'enableAuthRestriction',
         /true or false/,
       ],
+      [
+        'keepExpiredTokens.for zero',
+        { keepExpiredTokens: { for: 0 } },
+        'keepExpiredTokens.for',
+        /greater than 0/,
+      ],
+      ['cleanup true', { cleanup: true }, 'cleanup', /false or \{ every/],
+      ['cleanup without every', { cleanup: {} }, 'cleanup', /needs `every`/],
+      ['cleanup with an unknown key', { cleanup: { every: '1h', at: 3 } }, 'cleanup', /"at"/],
+      ['cleanup.every zero', { cleanup: { every: 0 } }, 'cleanup.every', /at least 1 second/],
+      [
+        'cleanup.every not a duration',
+        { cleanup: { every: 'hourly' } },
+        'cleanup.every',
+        /"hourly"/,
+      ],
       ['keepExpiredTokens null', { keepExpiredTokens: null }, 'keepExpiredTokens', /got null/],
+      ['keepExpiredTokens {}', { keepExpiredTokens: {} }, 'keepExpiredTokens', /needs `for`/],
+      [
+        'keepExpiredTokens with an unknown key',
+        { keepExpiredTokens: { for: '1d', forever: true } },
+        'keepExpiredTokens',
+        /"forever"/,
+      ],
+      [
+        'keepExpiredTokens.for not a duration',
+        { keepExpiredTokens: { for: '90 days' } },
+        'keepExpiredTokens.for',
+        /"90 days"/,
+      ],
+      ['keepExpiredTokens as a list', { keepExpiredTokens: [] }, 'keepExpiredTokens', /got/],
       [
         'strictContextAccess as a string',
         { strictContextAccess: 'true' },
@@ -525,5 +557,31 @@ describe('durations from configuration (typed as plain string)', () => {
   it('still refuses a bad string at boot, naming the option', () => {
     const options: DurinModuleOptions = { userEntity: User, tokenTtl: fromConfig('ten hours') };
     expect(configurationError(() => resolveDurinOptions(options)).option).toBe('tokenTtl');
+  });
+});
+
+describe('keepExpiredTokens with a retention', () => {
+  it.each([
+    [{ for: '90d' }, 90 * DAY],
+    [{ for: 3600 }, HOUR],
+    [{ for: null }, null],
+  ])('%j keeps rows and resolves the retention to %p ms', (keepExpiredTokens, retention) => {
+    const resolved = resolveDurinOptions({ userEntity: User, keepExpiredTokens });
+    expect(resolved.keepExpiredTokens).toBe(true);
+    expect(resolved.keptTokensRetentionMs).toBe(retention);
+  });
+});
+
+describe('cleanup', () => {
+  it('is off by default', () => {
+    expect(resolveDurinOptions({ userEntity: User }).cleanup).toBeNull();
+    expect(resolveDurinOptions({ userEntity: User, cleanup: false }).cleanup).toBeNull();
+  });
+
+  it.each([
+    ['1h', { everyMs: HOUR, firstRunMs: 30 * SECOND }],
+    ['5s', { everyMs: 5 * SECOND, firstRunMs: 5 * SECOND }],
+  ])('every %s runs first soon after start-up, then at that interval', (every, expected) => {
+    expect(resolveDurinOptions({ userEntity: User, cleanup: { every } }).cleanup).toEqual(expected);
   });
 });
