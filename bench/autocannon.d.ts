@@ -38,6 +38,9 @@ declare module 'autocannon' {
       statusCodeStats: Record<string, { count: number }>;
     }
   }
-  function autocannon(options: autocannon.Options): Promise<autocannon.Result>;
+  /** A run: awaitable for its result; `stop()` ends it before its duration. */
+  function autocannon(options: autocannon.Options): PromiseLike<autocannon.Result> & {
+    stop(): void;
+  };
   export = autocannon;
 }

@@ -1,6 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { assertAbilities, routeAbilityRequirements } from './abilities/route-abilities';
 import { AuthCookieService } from './cookies/auth-cookie.service';
+import { assertClientPermitted } from './clients/client-permissions';
 import { extractCookieToken } from './credentials/extract-cookie-token';
 import { assertCsrf } from './csrf/csrf';
 import { extractHeaderToken } from './credentials/extract-header-token';
@@ -62,7 +64,9 @@ const boundGuards = new WeakMap<typeof AuthGuard, Map<string, Type<AuthGuard>>>(
  * Failures are a 401 `{ statusCode, error, message, code }` with `WWW-Authenticate`; a failing
  * token store is a 503 with `Retry-After` (never a 401, 500 or 200). A state-changing request
  * (not GET/HEAD/OPTIONS/TRACE) authenticated by the cookie must also pass the CSRF defence
- * (`csrf` option): else a 403 `code: 'csrf_failed'`, before the token is looked up.
+ * (`csrf` option): else a 403 `code: 'csrf_failed'`, before the token is looked up. A route marked
+ * `@AllowClients()` / `@DenyClients()` then refuses other clients' tokens with a 403
+ * `code: 'client_forbidden'`.
  *
  * Override points, as in `@nestjs/passport`: {@link getRequest} / {@link getResponse} (the
  * defaults read HTTP, GraphQL and WebSocket contexts) and {@link handleRequest}.
@@ -136,18 +140,31 @@ export class AuthGuard implements CanActivate {
       // once is enough, and a second lookup would only cost a query. HTTP only: a WebSocket
       // handshake (or a GraphQL subscription's upgrade request) outlives the message, and every
       // message must be checked again or a revoked token would keep working on an open socket.
+      // The client policy and the abilities are checked again all the same: they cost no query,
+      // and the guard that accepted the request first may be a subclass (or an app's guard, or one
+      // with its own handleRequest) that never checked them for this route.
+      assertClientPermitted(this.reflector, context, request.authToken);
+      this.checkAbilities(context, request, this.getResponse(context));
       return true;
     }
     const response = this.getResponse(context);
+    if (context.getType() === 'ws') {
+      // A socket's handshake is one object for all its messages: what an earlier message set must
+      // not outlive a refusal of this one (a revoked token would still be there for @AuthToken()).
+      request.user = undefined;
+      request.authToken = undefined;
+    }
     try {
       const { result, rawToken } = await this.authenticate(request);
       this.handleRequest(result, request);
+      assertClientPermitted(this.reflector, context, request.authToken);
       if (result.ok && rawToken !== undefined) {
         rememberCredential(request, { rawToken, source: result.source }, this.tokenService);
         if (result.autoRefreshed && result.source === 'cookie') {
           this.refreshCookie(response, rawToken, result.token);
         }
       }
+      this.checkAbilities(context, request, response);
       return true;
     } catch (error) {
       const httpError = toDurinHttpException(error) ?? error;
@@ -234,6 +251,32 @@ export class AuthGuard implements CanActivate {
       rawToken,
     };
   }
+
+  // --- abilities (issue 11) ---
+  /**
+   * The route's `@RequireAbilities` / `@RequireAnyAbility`, against the token just attached: no
+   * query, the abilities came with the token. A request let through without a token (an
+   * overridden `handleRequest`) cannot hold any, so such a route answers it as unauthenticated.
+   */
+  private checkAbilities(
+    context: ExecutionContext,
+    request: DurinRequest,
+    response: unknown,
+  ): void {
+    const requirements = routeAbilityRequirements(this.reflector, context);
+    if (requirements.length === 0) return;
+    try {
+      const token = request.authToken as AbstractAuthToken | undefined;
+      if (token === undefined) throw new DurinUnauthorizedException('token_missing');
+      assertAbilities(token.abilities, requirements);
+    } catch (error) {
+      if (error instanceof DurinError && response !== undefined) {
+        setResponseHeaders(response, error.headers);
+      }
+      throw error;
+    }
+  }
+  // --- end abilities ---
 
   /** After a slide, the browser's cookie must live as long as the token again. */
   private refreshCookie(response: unknown, rawToken: string, token: AbstractAuthToken): void {

@@ -21,5 +21,14 @@ export const DURIN_CLIENT_REPOSITORY = 'DURIN:CLIENT_REPOSITORY';
 /** The ready-made routes' own path (`routes.path`, or `DurinRoutesModule.register({ path })`). */
 export const DURIN_ROUTES_PATH = 'DURIN:ROUTES_PATH';
 
+/** Whether `POST <routes path>/login` is mounted next to the session routes. */
+export const DURIN_ROUTES_LOGIN = 'DURIN:ROUTES_LOGIN';
+
 /** Metadata key set by `@Public()`. */
 export const DURIN_PUBLIC_KEY = 'DURIN:PUBLIC';
+
+/**
+ * Metadata key set by `@AllowClients()` / `@DenyClients()`: one key for both, so a handler's
+ * policy replaces its controller's.
+ */
+export const DURIN_CLIENTS_KEY = 'DURIN:CLIENTS';

@@ -19,6 +19,7 @@ import { OriginGuard } from './csrf/origin.guard';
 import {
   DURIN_CLOCK,
   DURIN_RESOLVED_OPTIONS,
+  DURIN_ROUTES_LOGIN,
   DURIN_ROUTES_PATH,
   DURIN_STATIC_OPTIONS,
 } from './durin.constants';
@@ -43,7 +44,7 @@ import {
 import { TokenIssuer } from './issuing/token-issuer';
 import { resolveDurinOptions } from './options/resolve-options';
 import { DurinRoutesBodyErrors } from './routes/body-parse-errors';
-import { loadRoutesController } from './routes/load-routes-controller';
+import { loadLoginControllers, loadRoutesController } from './routes/load-routes-controller';
 import { ResolvedDurinOptions } from './options/resolved-options';
 import { TokenExpiry } from './revocation/token-expiry';
 import { TokenRevoker } from './revocation/token-revoker';
@@ -192,10 +193,14 @@ export class DurinModule extends DurinConfigurableModuleClass {
     const controllers =
       statics.routes === undefined
         ? []
-        : [loadRoutesController({ ...statics.routes, name: statics.name }, 'routes')];
+        : [
+            loadRoutesController({ ...statics.routes, name: statics.name }, 'routes'),
+            ...loadLoginControllers({ ...statics.routes, name: statics.name }, 'routes'),
+          ];
     if (statics.routes !== undefined) {
       providers.push(
         { provide: DURIN_ROUTES_PATH, useValue: statics.routes.path },
+        { provide: DURIN_ROUTES_LOGIN, useValue: statics.routes.login !== undefined },
         DurinRoutesBodyErrors,
       );
     }

@@ -4,7 +4,12 @@ import { ClientEntity } from './entities/client.entity';
 export { DurinModule } from './durin.module';
 export type { DurinModuleAsyncOptions, DurinModuleRootOptions } from './durin.module';
 export { DURIN_MODULE_OPTIONS } from './durin.module-definition';
-export { DURIN_CLOCK, DURIN_PUBLIC_KEY, DURIN_RESOLVED_OPTIONS } from './durin.constants';
+export {
+  DURIN_CLIENTS_KEY,
+  DURIN_CLOCK,
+  DURIN_PUBLIC_KEY,
+  DURIN_RESOLVED_OPTIONS,
+} from './durin.constants';
 export { TokenService } from './token.service';
 export { TokenIssuer } from './issuing/token-issuer';
 export type { BeforeInsertHook } from './issuing/token-issuer';
@@ -47,6 +52,8 @@ export type { DurinAuthResult } from './auth.guard';
 export { AuthCookieService } from './cookies/auth-cookie.service';
 export { OriginGuard } from './csrf/origin.guard';
 export { Public } from './decorators/public.decorator';
+export { AllowClients, DenyClients } from './decorators/client-permissions.decorator';
+export type { ClientPolicy } from './clients/client-permissions';
 export { AuthToken } from './decorators/auth-token.decorator';
 export { TokenContext } from './decorators/token-context.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
@@ -69,8 +76,35 @@ export type {
   DurinApiKeyResponse,
   DurinRenewResponse,
   DurinSessionResponse,
+  DurinLoginResponse,
   DurinTokenPairResponse,
 } from './routes/durin-routes.responses';
+export type {
+  DurinLoginCredentials,
+  DurinLoginOptions,
+  DurinUserValidator,
+  DurinValidateUser,
+} from './interfaces/login-options.interface';
+
+// --- abilities (issue 11) ---
+export {
+  abilityCovers,
+  ALL_ABILITIES,
+  DURIN_API_KEY_DEFAULT_ABILITIES,
+  DURIN_SESSIONS_ABILITY,
+  MAX_ABILITIES,
+  MAX_ABILITY_LENGTH,
+  parseAbilities,
+} from './abilities/abilities';
+export { InsufficientScopeError, InvalidAbilitiesError } from './abilities/ability-errors';
+export type { InvalidAbilitiesReason } from './abilities/ability-errors';
+export {
+  DURIN_ABILITIES_KEY,
+  RequireAbilities,
+  RequireAnyAbility,
+} from './abilities/require-abilities.decorator';
+export type { AbilityRequirement } from './abilities/require-abilities.decorator';
+// --- end abilities ---
 
 export { AbstractAuthToken } from './entities/abstract-auth-token.entity';
 export type { RevocationReason } from './entities/abstract-auth-token.entity';
@@ -82,6 +116,7 @@ export type { TokenContextData, TokenContextValue } from './entities/token-conte
 
 export { DurinError } from './errors/durin.error';
 export { DurinErrorsInterceptor } from './errors/durin-errors.interceptor';
+export { DurinWsExceptionFilter } from './errors/durin-ws-exception.filter';
 export type { DurinErrorResponse } from './errors/durin.error';
 export { DurinConfigurationError } from './errors/durin-configuration.error';
 export {
@@ -101,8 +136,13 @@ export {
   TokenStoreUnavailableError,
   UnknownClientError,
 } from './errors/token-errors';
-export { CsrfValidationError, SessionLimitExceededError } from './errors/security-errors';
+export {
+  ClientForbiddenError,
+  CsrfValidationError,
+  SessionLimitExceededError,
+} from './errors/security-errors';
 export type { CsrfFailureReason } from './errors/security-errors';
+export { InvalidCredentialsError } from './errors/login-errors';
 
 export type { Clock } from './interfaces/clock.interface';
 export type {
@@ -128,6 +168,7 @@ export type {
 export type {
   AuthenticationResult,
   AuthFailureReason,
+  CreateApiKeyOptions,
   CreateClientOptions,
   DurinTokenOf,
   GenerateTokenOptions,
@@ -149,6 +190,7 @@ export type {
 
 export {
   AddDurinCleanupIndexes1764600000000,
+  AddDurinAbilities1765000000000,
   AddDurinRefreshGracePayload1764000000000,
   CreateDurinTables1732406400000,
   DURIN_MIGRATIONS,

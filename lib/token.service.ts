@@ -7,6 +7,7 @@ import { ClientEntity } from './entities/client.entity';
 import { AuthType } from './interfaces/durin-module-options.interface';
 import {
   AuthenticationResult,
+  CreateApiKeyOptions,
   DurinTokenOf,
   CreateClientOptions,
   GenerateTokenOptions,
@@ -64,13 +65,15 @@ export class TokenService<
    * Issues the user's personal API key: a header token of the client `apiAccessClientName`
    * (created on first use), living `apiAccessTokenTtl`, without a refresh token. A user has at
    * most one live key, also under concurrent calls (see `api-keys.ts`): throws
-   * `ApiKeyExistsError`, writing nothing, while one is live.
+   * `ApiKeyExistsError`, writing nothing, while one is live. The key holds `opts.abilities`,
+   * by default none (`DURIN_API_KEY_DEFAULT_ABILITIES`): it passes only routes that require no
+   * ability.
    *
    * @example
-   * const key = await tokens.createApiKey(user); // key.accessToken is shown to the user once
+   * const key = await tokens.createApiKey(user, { abilities: ['orders:read'] }); // shown once
    */
-  createApiKey(user: object): Promise<TokenSet<T>> {
-    return this.apiKeys.createApiKey(user);
+  createApiKey(user: object, opts?: CreateApiKeyOptions): Promise<TokenSet<T>> {
+    return this.apiKeys.createApiKey(user, opts);
   }
 
   /**

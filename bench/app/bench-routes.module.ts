@@ -1,22 +1,16 @@
-import { createHash, createSecretKey, KeyObject } from 'node:crypto';
 import {
-  CanActivate,
   Controller,
   DynamicModule,
-  ExecutionContext,
   Get,
   Inject,
-  Injectable,
   Module,
+  Post,
   Query,
   Req,
-  UnauthorizedException,
   UseGuards,
 } from '@nestjs/common';
-import { AuthGuard as PassportAuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
-import { InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
-import { ExtractJwt, Strategy } from 'passport-jwt';
-import { Repository } from 'typeorm';
+import { AuthGuard as PassportAuthGuard, PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import {
   AuthTokenEntity,
   CurrentUser,
@@ -27,114 +21,25 @@ import {
 } from '../../lib';
 import type { ResolvedDurinOptions } from '../../lib';
 import { User } from '../../sample-app/src/users/user.entity';
+import {
+  JwtKeyStrategy,
+  JwtStringStrategy,
+  MinimalDurinGuard,
+  NaiveFindOneGuard,
+  NaiveTokenGuard,
+  WithUser,
+} from './peers';
 import { QueryCounter } from './query-counter';
 
-/** The HS256 secret of the passport-jwt peer (bench only). */
-export const JWT_SECRET = 'bench-secret-for-hs256-please-ignore-0123456789';
+export { JWT_SECRET } from './peers';
 const QUERY_COUNTER = 'BENCH:QUERY_COUNTER';
-
-interface WithUser {
-  user?: { id: number };
-  headers: Record<string, string | string[] | undefined>;
-}
-
-/**
- * The peer: @nestjs/passport + passport-jwt with the secret as a string. jsonwebtoken turns a
- * string secret into a key on every verify.
- */
-@Injectable()
-export class JwtStringStrategy extends PassportStrategy(Strategy, 'jwt') {
-  constructor() {
-    super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: JWT_SECRET,
-      algorithms: ['HS256'],
-    });
-  }
-
-  validate(payload: { sub: number }): { id: number } {
-    return { id: payload.sub };
-  }
-}
-
-/** The same with a `KeyObject`, imported once: the fast way to use passport-jwt. */
-@Injectable()
-export class JwtKeyStrategy extends PassportStrategy(Strategy, 'jwt-key') {
-  constructor() {
-    const key: KeyObject = createSecretKey(Buffer.from(JWT_SECRET, 'utf8'));
-    super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      // passport-jwt's types predate KeyObject; jsonwebtoken 9 accepts it.
-      secretOrKey: key as unknown as string,
-      algorithms: ['HS256'],
-    });
-  }
-
-  validate(payload: { sub: number }): { id: number } {
-    return { id: payload.sub };
-  }
-}
-
-/**
- * The baseline of issue 5: a straightforward opaque-token guard, as commonly written: hash the
- * bearer token and `findOne` it with its user relation (TypeORM sends two queries for that).
- */
-@Injectable()
-export class NaiveTokenGuard implements CanActivate {
-  constructor(
-    @InjectRepository(AuthTokenEntity) private readonly tokens: Repository<AuthTokenEntity>,
-  ) {}
-
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<WithUser>();
-    const header = request.headers.authorization;
-    if (typeof header !== 'string' || !header.startsWith('Bearer ')) {
-      throw new UnauthorizedException();
-    }
-    const hash = createHash('sha256').update(header.slice(7), 'utf8').digest('hex');
-    const token = await this.tokens.findOne({
-      where: { tokenHash: hash },
-      relations: { user: true },
-    });
-    if (
-      !token ||
-      token.revokedAt !== null ||
-      (token.expiresAt !== null && token.expiresAt.getTime() <= Date.now())
-    ) {
-      throw new UnauthorizedException();
-    }
-    request.user = token.user as { id: number };
-    return true;
-  }
-}
-
-/**
- * Not a recommendation: the smallest possible guard around `TokenService.authenticate` (no cookie,
- * no CSRF, no duplicate-header check, no 401 details), to show what the service itself costs next
- * to the library's full `AuthGuard`.
- */
-@Injectable()
-export class MinimalDurinGuard implements CanActivate {
-  constructor(private readonly tokens: TokenService) {}
-
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<WithUser>();
-    const header = request.headers.authorization;
-    if (typeof header !== 'string' || !header.startsWith('Bearer ')) {
-      throw new UnauthorizedException();
-    }
-    const result = await this.tokens.authenticate(header.slice(7), 'header');
-    if (!result.ok) throw new UnauthorizedException();
-    request.user = result.user as { id: number };
-    return true;
-  }
-}
 
 @Controller('bench')
 export class BenchController {
   constructor(
     @Inject(QUERY_COUNTER) private readonly counter: QueryCounter,
     private readonly cache: DurinCacheService,
+    private readonly tokens: TokenService,
     @Inject(DURIN_RESOLVED_OPTIONS) private readonly options: ResolvedDurinOptions,
   ) {}
 
@@ -159,6 +64,15 @@ export class BenchController {
   @Get('durin')
   durin(@Req() request: WithUser): { id: number } {
     return { id: request.user!.id };
+  }
+
+  /**
+   * The revocation probe: the same guard, plus this process's wall clock when the request was
+   * accepted (all processes share the machine's clock), to compare with the revocation's commit.
+   */
+  @Get('durin-at')
+  durinAt(@Req() request: WithUser): { id: number; at: number } {
+    return { id: request.user!.id, at: Date.now() };
   }
 
   @Public()
@@ -195,6 +109,34 @@ export class BenchController {
     return { id: request.user!.id };
   }
 
+  @Public()
+  @UseGuards(NaiveFindOneGuard)
+  @Get('naive-find-one')
+  naiveFindOne(@Req() request: WithUser): { id: number } {
+    return { id: request.user!.id };
+  }
+
+  /**
+   * Bench-only: revokes a token by id through this instance (the other instances learn it over
+   * the invalidation channel). `before`/`after` bracket the commit on this process's clock.
+   */
+  @Public()
+  @Post('revoke')
+  async revoke(@Query('id') id: string): Promise<{ before: number; after: number; ok: boolean }> {
+    const before = Date.now();
+    const ok = await this.tokens.revokeToken(id);
+    return { before, after: Date.now(), ok };
+  }
+
+  /** Bench-only: one `revokeExpiredTokens()` run, timed in the app. */
+  @Public()
+  @Post('cleanup')
+  async cleanup(): Promise<{ removed: number; ms: number }> {
+    const started = performance.now();
+    const removed = await this.tokens.revokeExpiredTokens();
+    return { removed, ms: performance.now() - started };
+  }
+
   /**
    * Bench-only: SQL statements so far, the cache counters and the cookie name. With `?gc=1` (and
    * node --expose-gc) a full collection first, so that no run pays for the garbage of the one
@@ -205,13 +147,14 @@ export class BenchController {
   stats(@Query('gc') gc?: string): object {
     const collect = (globalThis as { gc?: () => void }).gc;
     if (gc === '1' && collect) collect();
+    const cpu = process.cpuUsage();
     return {
       queries: this.counter.count,
       cache: this.cache.stats(),
       cookieName: this.options.cookie.name,
       rssBytes: process.memoryUsage().rss,
-      // The whole app process (every app of the bench; the idle ones cost next to nothing).
-      cpuMicros: process.cpuUsage().user + process.cpuUsage().system,
+      // The whole app process (every app it hosts; the idle ones cost next to nothing).
+      cpuMicros: cpu.user + cpu.system,
     };
   }
 }
@@ -228,6 +171,7 @@ export class BenchRoutesModule {
         JwtStringStrategy,
         JwtKeyStrategy,
         NaiveTokenGuard,
+        NaiveFindOneGuard,
         MinimalDurinGuard,
         { provide: QUERY_COUNTER, useValue: counter },
       ],

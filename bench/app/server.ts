@@ -16,6 +16,9 @@ export interface BenchAppConfig {
   name: string;
   databaseUrl: string;
   cache: boolean;
+  /** `cache.max` / `cache.ttl` when the cache is on (cache-sizing cases); default: the library's. */
+  cacheMax?: number;
+  cacheTtl?: string;
   autoRefresh: boolean;
   /** nestjs-durin's `autoRefreshInterval`; default `'1m'`. */
   autoRefreshInterval?: '1s' | '1m' | '1h';
@@ -31,7 +34,12 @@ class BenchAppModule {
           env: { DB_TYPE: 'postgres', DATABASE_URL: config.databaseUrl, SEED_DEMO_DATA: 'false' },
           database: { type: 'postgres', url: config.databaseUrl, logger: counter },
           durin: {
-            cache: config.cache ? {} : false,
+            cache: config.cache
+              ? {
+                  ...(config.cacheMax === undefined ? {} : { max: config.cacheMax }),
+                  ...(config.cacheTtl === undefined ? {} : { ttl: config.cacheTtl }),
+                }
+              : false,
             autoRefresh: config.autoRefresh,
             autoRefreshInterval: config.autoRefreshInterval ?? '1m',
           },

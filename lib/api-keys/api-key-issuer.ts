@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { DURIN_API_KEY_DEFAULT_ABILITIES, parseAbilities } from '../abilities/abilities';
 import { ClientRegistry } from '../clients/client-registry';
 import { DURIN_RESOLVED_OPTIONS } from '../durin.constants';
 import { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
 import { userIdOf } from '../entities/user-id';
-import { TokenSet } from '../interfaces/token-set.interface';
+import { CreateApiKeyOptions, TokenSet } from '../interfaces/token-set.interface';
 import { TokenIssuer } from '../issuing/token-issuer';
 import { ResolvedDurinOptions } from '../options/resolved-options';
 import { TokenStore } from '../store/token-store';
@@ -24,9 +25,13 @@ export class ApiKeyIssuer<T extends AbstractAuthToken = AbstractAuthToken> {
   ) {}
 
   /** See `TokenService.createApiKey`. */
-  async createApiKey(user: object): Promise<TokenSet<T>> {
-    // A bad user must be refused before the client row is created for it.
+  async createApiKey(user: object, opts: CreateApiKeyOptions = {}): Promise<TokenSet<T>> {
+    // A bad user or bad abilities must be refused before the client row is created for them.
     userIdOf(user, this.options.userIdField);
+    const abilities =
+      opts?.abilities === undefined
+        ? [...DURIN_API_KEY_DEFAULT_ABILITIES]
+        : parseAbilities(opts.abilities, 'abilities');
     const name = this.options.apiAccessClientName;
     const ttlMs = apiKeyAccessTtlMs(this.options, await ensureApiClient(this.clients, name));
     return this.issuer.issue(
@@ -36,6 +41,7 @@ export class ApiKeyIssuer<T extends AbstractAuthToken = AbstractAuthToken> {
         client: name,
         accessExpiresIn: ttlMs === null ? null : ttlMs / 1000,
         refreshExpiresIn: null,
+        abilities,
       },
       (manager, userId, now) => assertNoLiveApiKey(this.store, manager, userId, name, now),
     );

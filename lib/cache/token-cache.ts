@@ -394,6 +394,8 @@ class Snapshot<T extends AbstractAuthToken> {
     if (this.user !== undefined) copy.user = this.user.copy();
     if (this.client !== undefined) copy.client = this.client.copy() as T['client'];
     if (isObject(copy.context)) copy.context = { ...copy.context };
+    // A handler pushing onto its token's abilities must not widen the next request's (issue 11).
+    if (Array.isArray(copy.abilities)) copy.abilities = [...copy.abilities];
     return copy;
   }
 
@@ -416,5 +418,6 @@ export function copyToken<T extends AbstractAuthToken>(token: T): T {
   if (isObject(token.user)) copy.user = copyObject(token.user);
   if (isObject(token.client)) copy.client = copyObject(token.client);
   if (isObject(token.context)) copy.context = { ...token.context };
+  if (Array.isArray(token.abilities)) copy.abilities = [...token.abilities];
   return copy;
 }

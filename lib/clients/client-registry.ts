@@ -1,4 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { parseAbilities } from '../abilities/abilities';
 import { DurinCacheService } from '../cache/durin-cache.service';
 import { thenInvalidate } from '../cache/then-invalidate';
 import { DURIN_CLOCK } from '../durin.constants';
@@ -48,6 +49,7 @@ export class ClientRegistry<T extends AbstractAuthToken = AbstractAuthToken> {
       tokenTtl: null,
       refreshTokenTtl: null,
       throttleRate: null,
+      abilities: null,
       ...fields,
       createdAt: new Date(this.clock.now()),
     });
@@ -115,7 +117,9 @@ export class ClientRegistry<T extends AbstractAuthToken = AbstractAuthToken> {
   }
 }
 
-type ClientFields = Partial<Pick<ClientEntity, 'tokenTtl' | 'refreshTokenTtl' | 'throttleRate'>>;
+type ClientFields = Partial<
+  Pick<ClientEntity, 'tokenTtl' | 'refreshTokenTtl' | 'throttleRate' | 'abilities'>
+>;
 
 /** The checks every way in (createClient, updateClient, the `durin` CLI) shares. */
 function clientName(name: unknown): asserts name is string {
@@ -153,6 +157,11 @@ function clientFields(input: UpdateClientOptions): ClientFields {
       );
     }
     fields.throttleRate = rate;
+  }
+  if (input.abilities !== undefined) {
+    // `null`: the client's tokens get every ability (`['*']`), as before abilities existed.
+    fields.abilities =
+      input.abilities === null ? null : parseAbilities(input.abilities, 'abilities');
   }
   return fields;
 }

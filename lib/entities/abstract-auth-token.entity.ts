@@ -1,5 +1,6 @@
 import { Column, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { AuthType } from '../interfaces/durin-module-options.interface';
+import { grants, storedAbilities } from '../abilities/abilities';
 import { ClientEntity } from './client.entity';
 import { epochMs, integerMs } from './epoch-ms.transformer';
 import { createContextView, TokenContextData } from './token-context';
@@ -13,6 +14,7 @@ export type RevocationReason =
   | 'rotated'
   | 'reuse_detected'
   | 'single_login'
+  | 'client_login'
   | 'session_limit'
   | 'expired';
 
@@ -48,6 +50,15 @@ export abstract class AbstractAuthToken<TUser extends object = object> {
   /** Session context chosen at login (device name, IP, …). Prefer {@link contextObj} to read it. */
   @Column({ type: 'simple-json' })
   context!: TokenContextData;
+
+  // --- abilities (issue 11) ---
+  /**
+   * What the token may do (`['orders:read']`, `['*']` for everything); see {@link can}. `null` on
+   * tokens issued before abilities existed, which hold `['*']`. Refresh keeps (or narrows) them.
+   */
+  @Column({ type: 'simple-json', nullable: true })
+  abilities!: string[] | null;
+  // --- end abilities ---
 
   /** Hash of the access token (see TokenHasher). Unique: every request is one index lookup. */
   @Index({ unique: true })
@@ -137,6 +148,21 @@ export abstract class AbstractAuthToken<TUser extends object = object> {
   /** Whether the token was revoked (and kept). */
   get isRevoked(): boolean {
     return this.revokedAt !== null;
+  }
+
+  /**
+   * Whether the token holds `ability`: `*` holds everything, `orders:*` every `orders:…`.
+   *
+   * @example
+   * if (token.cannot('orders:write')) throw new ForbiddenException();
+   */
+  can(ability: string): boolean {
+    return grants(storedAbilities(this.abilities), ability);
+  }
+
+  /** The opposite of {@link can}. */
+  cannot(ability: string): boolean {
+    return !this.can(ability);
   }
 
   /**

@@ -28,6 +28,12 @@ export class ClientEntity {
   @Column({ name: 'throttle_rate', type: 'varchar', length: 32, nullable: true })
   throttleRate!: string | null;
 
+  /**
+   * Abilities of tokens issued for this client without their own `abilities`; `null`: `['*']`.
+   */
+  @Column({ type: 'simple-json', nullable: true })
+  abilities!: string[] | null;
+
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: Date;
 }

@@ -48,3 +48,24 @@ export class CsrfValidationError extends DurinError {
     });
   }
 }
+
+/**
+ * The request was authenticated, but through a client that the route does not admit
+ * (`@AllowClients()` / `@DenyClients()`), or, under `@AllowClients()`, by a token issued without
+ * a client. Answered 403 `client_forbidden`; the handler did not run.
+ */
+export class ClientForbiddenError extends DurinError {
+  constructor(
+    /** The token's client name; `null` for a token without a client (or no token at all). */
+    readonly client: string | null,
+  ) {
+    super(
+      `nestjs-durin: ${client === null ? 'a token without a client' : `the client '${client}'`} may not use this route`,
+      {
+        status: HttpStatus.FORBIDDEN,
+        code: 'client_forbidden',
+        publicMessage: 'This client may not use this route.',
+      },
+    );
+  }
+}

@@ -41,7 +41,7 @@ export function durinEventName(type: DurinEventType): string {
  * | `token_created` | a login (`generateHeaderToken` / `generateCookieToken`) | `null` |
  * | `token_refreshed` | `refreshToken` minted a new pair; `renewToken`; a racing tab got the current pair within `refreshReuseGraceSeconds` | `'rotation'`, `'renew'`, `'grace_replay'` |
  * | `token_auto_refreshed` | a request slid the expiry (`autoRefresh`) | `null` |
- * | `token_revoked` | a session was ended: logout, `revokeUserSession`, `enforceSingleLogin`, `maxSessionsPerUser` | `'logout'`, `'revoked'`, `'single_login'`, `'session_limit'` |
+ * | `token_revoked` | a session was ended: logout, `revokeUserSession`, `enforceSingleLogin`, `oneTokenPerClient`, `maxSessionsPerUser` | `'logout'`, `'revoked'`, `'single_login'`, `'client_login'`, `'session_limit'` |
  * | `token_expired` | an expired token was presented, or `expireToken` was called | `'access_expired'`, `'refresh_expired'`, `'absolute_expired'`, `'expire_token'` |
  * | `refresh_reuse_detected` | an already rotated refresh token was presented outside the grace window: the whole family was revoked | `'reuse_detected'` |
  * | `logout_all` | `revokeAllUserTokens` | `'logout_all'` |

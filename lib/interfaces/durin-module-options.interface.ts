@@ -3,6 +3,7 @@ import { DurinCacheOptions } from './cache-options.interface';
 import type { DurinEventListener } from '../events/durin-event.interface';
 import { DurinCsrfOptions, SessionLimitStrategy } from './security-options.interface';
 import type { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
+import type { DurinLoginOptions } from './login-options.interface';
 
 /** How a token is carried: it only ever works in the place it was issued for. */
 export type AuthType = 'header' | 'cookie';
@@ -77,6 +78,11 @@ export interface KeepExpiredTokensOptions {
 export interface DurinRoutesOptions {
   /** The controller path, e.g. `'auth'`. */
   path: string;
+  /**
+   * Also mounts `POST <path>/login`, checking credentials with the app's `validateUser` (or
+   * `validator` provider). Off unless given: login otherwise stays the app's own code.
+   */
+  login?: DurinLoginOptions;
 }
 
 /**
@@ -128,6 +134,15 @@ export interface DurinModuleOptions extends DurinStaticOptions {
   autoRefreshMaxTtl?: Duration | null;
   /** A new login revokes the user's earlier tokens. Default `false`. */
   enforceSingleLogin?: boolean;
+  /**
+   * One live session per user and client (django-rest-durin's "one token per user per client"):
+   * a login for a client ends the user's earlier sessions of that client, in the same transaction
+   * as the insert and under the user's lock, so concurrent logins leave exactly one. Sessions of
+   * other clients, and tokens issued without a client, are untouched. Ended sessions are revoked
+   * as by a logout (reason `'client_login'`, `token_revoked` events, the cache dropped, kept under
+   * `keepExpiredTokens`). Default `false`.
+   */
+  oneTokenPerClient?: boolean;
   /** Header tokens only work in the header, cookie tokens only in the cookie. Default `true`. */
   enableAuthRestriction?: boolean;
   /**

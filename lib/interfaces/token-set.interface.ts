@@ -13,6 +13,11 @@ export interface GenerateTokenOptions {
   accessExpiresIn?: Duration | null;
   /** Overrides the refresh-token lifetime; `null`: no refresh token. */
   refreshExpiresIn?: Duration | null;
+  /**
+   * What the token may do (see `token.can()`, `@RequireAbilities`); default: the client's
+   * default abilities, else `['*']`.
+   */
+  abilities?: readonly string[];
 }
 
 /** Options of `refreshToken`. */
@@ -29,6 +34,18 @@ export interface RefreshTokenOptions {
    * refresh route sets it for cookie sessions when the CSRF defence is on.
    */
   accessToken?: string;
+  /**
+   * Narrows the abilities of the new pair: each must be held by the refreshed token (RFC 6749
+   * §6), else `InvalidAbilitiesError` (400 `invalid_scope`) with nothing written. Default: the
+   * token's own.
+   */
+  abilities?: readonly string[];
+}
+
+/** Options of `createApiKey`. */
+export interface CreateApiKeyOptions {
+  /** What the key may do; default `DURIN_API_KEY_DEFAULT_ABILITIES` (none). */
+  abilities?: readonly string[];
 }
 
 /**
@@ -67,6 +84,8 @@ export interface SessionInfo {
   expiresAt: Date | null;
   refreshExpiresAt: Date | null;
   absoluteExpiresAt: Date | null;
+  /** What the session's token may do (`['*']` for tokens issued before abilities existed). */
+  abilities: string[];
 }
 
 /** Fields of `createClient`. */
@@ -75,6 +94,8 @@ export interface CreateClientOptions {
   tokenTtl?: Duration | null;
   refreshTokenTtl?: Duration | null;
   throttleRate?: string | null;
+  /** Abilities of tokens issued for the client without their own; `null`/absent: `['*']`. */
+  abilities?: readonly string[] | null;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { ALL_ABILITIES, parseAbilities } from '../abilities/abilities';
 import { EntityManager } from 'typeorm';
 import { DurinCacheService } from '../cache/durin-cache.service';
 import { thenInvalidate } from '../cache/then-invalidate';
@@ -22,6 +23,7 @@ import { CLIENT_NAME_MAX, isStorableString } from '../store/stored-strings';
 import { TokenStore } from '../store/token-store';
 import { TokenSecrets } from '../tokens/token-secrets';
 import { absoluteExpiry, lifetimesFor } from './lifetimes';
+import { endClientSessions } from './one-token-per-client';
 import { makeRoomForSession, sessionLimitFor } from './session-limit';
 
 /**
@@ -36,8 +38,8 @@ export type BeforeInsertHook = (
 
 /**
  * Issues new sessions: checks the arguments, decides the lifetimes (call, client, module),
- * applies `enforceSingleLogin` and `maxSessionsPerUser` under the user's lock, inserts the token
- * and emits `token_created`. Behind `TokenService.generateHeaderToken` / `generateCookieToken`.
+ * applies `enforceSingleLogin`, `oneTokenPerClient` and `maxSessionsPerUser` under the user's
+ * lock, inserts the token and emits `token_created`. Behind `TokenService.generateHeaderToken` / `generateCookieToken`.
  */
 @Injectable()
 export class TokenIssuer<T extends AbstractAuthToken = AbstractAuthToken> {
@@ -80,6 +82,9 @@ export class TokenIssuer<T extends AbstractAuthToken = AbstractAuthToken> {
         `must be a plain JSON object (got ${describe(context)})`,
       );
     }
+    // Checked before the client lookup: a malformed list is refused without a query.
+    const ownAbilities =
+      opts.abilities === undefined ? undefined : parseAbilities(opts.abilities, 'abilities');
     const client = opts.client === undefined ? null : await this.findClient(opts.client);
     const lifetimes = lifetimesFor(this.options, client, opts);
 
@@ -93,6 +98,7 @@ export class TokenIssuer<T extends AbstractAuthToken = AbstractAuthToken> {
     token.authType = authType;
     token.client = client;
     token.context = { ...context };
+    token.abilities = ownAbilities ?? [...(client?.abilities ?? ALL_ABILITIES)];
     token.createdAt = new Date(now);
     token.accessTtlMs = lifetimes.accessTtlMs;
     token.refreshTtlMs = lifetimes.refreshTtlMs;
@@ -104,8 +110,14 @@ export class TokenIssuer<T extends AbstractAuthToken = AbstractAuthToken> {
     const secrets = this.secrets.mint(token, now);
 
     const limit = sessionLimitFor(this.options, token);
-    if (this.options.enforceSingleLogin || limit !== null || beforeInsert !== undefined) {
-      await this.insertLocked(token, userId, limit, now, beforeInsert);
+    const pairClient = this.options.oneTokenPerClient ? client : null;
+    if (
+      this.options.enforceSingleLogin ||
+      limit !== null ||
+      pairClient !== null ||
+      beforeInsert !== undefined
+    ) {
+      await this.insertLocked(token, userId, limit, pairClient, now, beforeInsert);
     } else {
       await storeWork(() => this.store.insert(token));
     }
@@ -127,11 +139,15 @@ export class TokenIssuer<T extends AbstractAuthToken = AbstractAuthToken> {
     return client;
   }
 
-  /** The insert under the user's lock, with single login, the session limit and the hook. */
+  /**
+   * The insert under the user's lock, with single login, one session per client (`pairClient`),
+   * the session limit and the hook.
+   */
   private async insertLocked(
     token: T,
     userId: unknown,
     limit: number | null,
+    pairClient: ClientEntity | null,
     now: number,
     beforeInsert: BeforeInsertHook | undefined,
   ): Promise<void> {
@@ -139,6 +155,7 @@ export class TokenIssuer<T extends AbstractAuthToken = AbstractAuthToken> {
     // What the transaction ended, for the cache and the events (filled in inside it).
     let endedAll = 0;
     let ended: SessionHead[] = [];
+    let endedOfClient: SessionHead[] = [];
     await thenInvalidate(
       this.cache,
       () =>
@@ -157,26 +174,58 @@ export class TokenIssuer<T extends AbstractAuthToken = AbstractAuthToken> {
                 now,
                 manager,
               );
-            } else if (limit !== null) {
-              ended = await makeRoomForSession(
-                this.store,
-                this.options,
-                manager,
-                userId,
-                limit,
-                now,
-              );
+            } else {
+              // The client's earlier session goes first, so the limit below counts without it and
+              // need not end a session of another client to make room.
+              if (pairClient !== null) {
+                endedOfClient = await endClientSessions(
+                  this.store,
+                  this.options,
+                  manager,
+                  userId,
+                  pairClient.id,
+                  now,
+                );
+              }
+              if (limit !== null) {
+                ended = await makeRoomForSession(
+                  this.store,
+                  this.options,
+                  manager,
+                  userId,
+                  limit,
+                  now,
+                );
+              }
             }
             await this.store.insert(token, manager);
           }),
         ),
       async (cache) => {
         if (single) await cache.invalidateUser(userId);
-        else await Promise.all(ended.map((head) => cache.invalidateFamily(head.familyId)));
+        else {
+          await Promise.all(
+            [...endedOfClient, ...ended].map((head) => cache.invalidateFamily(head.familyId)),
+          );
+        }
       },
     );
     if (endedAll > 0) {
       this.events?.emit('token_revoked', { userId }, 'single_login', now);
+    }
+    for (const head of endedOfClient) {
+      this.events?.emit(
+        'token_revoked',
+        {
+          tokenId: head.id,
+          familyId: head.familyId,
+          userId,
+          authType: head.authType,
+          client: pairClient?.name,
+        },
+        'client_login',
+        now,
+      );
     }
     for (const head of ended) {
       this.events?.emit(

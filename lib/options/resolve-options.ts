@@ -26,6 +26,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'autoRefreshInterval',
   'autoRefreshMaxTtl',
   'enforceSingleLogin',
+  'oneTokenPerClient',
   'enableAuthRestriction',
   'keepExpiredTokens',
   'cleanup',
@@ -357,6 +358,7 @@ export function resolveDurinOptions(options: DurinModuleOptions): ResolvedDurinO
     ),
     autoRefreshMaxTtlMs,
     enforceSingleLogin: requireBoolean(options.enforceSingleLogin, 'enforceSingleLogin', false),
+    oneTokenPerClient: requireBoolean(options.oneTokenPerClient, 'oneTokenPerClient', false),
     enableAuthRestriction: requireBoolean(
       options.enableAuthRestriction,
       'enableAuthRestriction',

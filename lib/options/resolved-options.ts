@@ -36,6 +36,7 @@ export interface ResolvedDurinOptions extends ResolvedSecurityOptions, ResolvedT
   autoRefreshIntervalMs: number;
   autoRefreshMaxTtlMs: number | null;
   enforceSingleLogin: boolean;
+  oneTokenPerClient: boolean;
   enableAuthRestriction: boolean;
   keepExpiredTokens: boolean;
   /** Kept rows revoked longer ago than this are deleted by the cleanup; `null`: forever. */

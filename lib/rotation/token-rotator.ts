@@ -1,4 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { notGranted, parseAbilities, storedAbilities } from '../abilities/abilities';
+import { InvalidAbilitiesError } from '../abilities/ability-errors';
 import { DurinCacheService } from '../cache/durin-cache.service';
 import { thenInvalidate } from '../cache/then-invalidate';
 import { DURIN_CLOCK, DURIN_RESOLVED_OPTIONS } from '../durin.constants';
@@ -55,6 +57,9 @@ export class TokenRotator<T extends AbstractAuthToken = AbstractAuthToken> {
         `must be a plain JSON object (got ${describe(opts.context)})`,
       );
     }
+    // Malformed abilities are refused before any lookup; whether they are held, once the token is.
+    const abilities =
+      opts.abilities === undefined ? undefined : parseAbilities(opts.abilities, 'abilities');
     const raw = rawRefresh as string;
     const hasher = this.secrets.hasher;
     const parent = await guardStore(
@@ -95,7 +100,15 @@ export class TokenRotator<T extends AbstractAuthToken = AbstractAuthToken> {
     if (!this.options.isUserActive(parent.user)) {
       return null;
     }
-    return this.rotate(parent, raw, opts, now);
+    if (abilities !== undefined) {
+      // Narrowing only (RFC 6749 §6): `['*']` or `orders:*` from a token holding `orders:read`
+      // is refused, and the refresh token stays usable (nothing was written).
+      const missing = notGranted(storedAbilities(parent.abilities), abilities);
+      if (missing.length > 0) {
+        throw new InvalidAbilitiesError('not_granted', `not held: ${missing.join(' ')}`);
+      }
+    }
+    return this.rotate(parent, raw, { ...opts, abilities }, now);
   }
 
   /** Consumes the live `parent` and mints its child, or decides as a later presentation. */
@@ -115,6 +128,12 @@ export class TokenRotator<T extends AbstractAuthToken = AbstractAuthToken> {
       authType: parent.authType,
       client: parent.client,
       context: { ...parent.context, ...(opts.context ?? {}) },
+      abilities:
+        opts.abilities !== undefined
+          ? [...opts.abilities]
+          : Array.isArray(parent.abilities)
+            ? [...parent.abilities]
+            : null,
       createdAt: new Date(now),
       accessTtlMs: parent.accessTtlMs,
       refreshTtlMs: parent.refreshTtlMs,

@@ -1,6 +1,6 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { DURIN_ROUTES_PATH } from '../durin.constants';
+import { DURIN_ROUTES_LOGIN, DURIN_ROUTES_PATH } from '../durin.constants';
 import { DurinErrorBody } from '../errors/durin.error';
 
 /**
@@ -20,18 +20,20 @@ const INVALID_BODY: DurinErrorBody = {
 const INVALID_BODY_JSON = JSON.stringify(INVALID_BODY);
 
 /** The routes of `DurinRoutesController`, after `<path>/` (parameters as one segment). */
-const ROUTE_TAILS = '(?:refresh|renew|logout|logoutall|apiaccess|sessions(?:/[^/]+)?)';
+const ROUTE_TAILS = 'refresh|renew|logout|logoutall|apiaccess|sessions(?:/[^/]+)?';
 
 /**
  * Matches the end of the URL path: a global prefix, a version segment or a `RouterModule` path may
  * stand before the routes' own path, and the parse error comes before Nest's routing could say
  * which route the request was for.
  */
-export function routesPathPattern(path: string): RegExp {
+export function routesPathPattern(path: string, login = false): RegExp {
   const trimmed = path.replace(/^\/+|\/+$/g, '');
   const escaped = trimmed.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const base = escaped === '' ? '' : `/${escaped}`;
-  return new RegExp(`${base}/${ROUTE_TAILS}/?$`);
+  // `login` only when the library mounts it: otherwise that path is the app's own login route.
+  const tails = login ? `${ROUTE_TAILS}|login` : ROUTE_TAILS;
+  return new RegExp(`${base}/(?:${tails})/?$`);
 }
 
 function pathOf(url: unknown): string {
@@ -89,6 +91,7 @@ export class DurinRoutesBodyErrors implements OnModuleInit {
     // The path of the routes next to it: the shorthand's `routes.path`, or the one given to
     // `DurinRoutesModule.register()`, which the module's options do not know.
     @Inject(DURIN_ROUTES_PATH) private readonly routesPath: string,
+    @Optional() @Inject(DURIN_ROUTES_LOGIN) private readonly withLogin: boolean = false,
   ) {}
 
   /**
@@ -98,7 +101,7 @@ export class DurinRoutesBodyErrors implements OnModuleInit {
   onModuleInit(): void {
     const adapter = this.adapterHost?.httpAdapter;
     if (adapter === undefined) return;
-    const ours = routesPathPattern(this.routesPath);
+    const ours = routesPathPattern(this.routesPath, this.withLogin);
     const type = adapter.getType();
     if (type === 'express') {
       this.installOnExpress(adapter.getInstance<ExpressAppLike>(), ours);

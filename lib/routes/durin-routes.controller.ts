@@ -18,6 +18,10 @@ import {
   ControllerOptions,
   UseInterceptors,
 } from '@nestjs/common';
+import { DURIN_SESSIONS_ABILITY } from '../abilities/abilities';
+import { apiKeyAbilitiesFromBody } from '../abilities/api-key-abilities';
+import { takeRefreshAbilities } from '../abilities/refresh-abilities';
+import { RequireAbilities } from '../abilities/require-abilities.decorator';
 import { AuthGuard } from '../auth.guard';
 import { AuthCookieService } from '../cookies/auth-cookie.service';
 import { AuthToken } from '../decorators/auth-token.decorator';
@@ -59,20 +63,24 @@ function apiKeyNotFound(): DurinHttpException {
 }
 
 /**
- * The ready-made session endpoints (login stays in the app, which alone knows its credentials).
+ * The ready-made session endpoints (login stays in the app, which alone knows its credentials,
+ * unless it mounts the optional `DurinLoginController` with `routes.login`).
  * Mounted by `DurinModule.forRoot({ routes: { path } })` under `path`:
  *
  * | route | auth | success | failures |
  * | --- | --- | --- | --- |
- * | `POST refresh` `{ refreshToken }`, or no body with the refresh cookie | none | 200 new pair (cookie sessions: in the cookies; body has expiries + `csrfToken`) | 400 body, or no token at all; 401 bad/expired/reused |
+ * | `POST refresh` `{ refreshToken, abilities? }`, or no body (or `{ abilities }`) with the refresh cookie | none | 200 new pair (cookie sessions: in the cookies; body has expiries + `csrfToken`) | 400 body, or no token at all; 400 `invalid_scope` abilities not held; 401 bad/expired/reused |
  * | `POST renew` | token | 200 `{ expiresAt }` (+ cookie) | 401 |
  * | `POST logout` | token | 204, ends this session (+ clears cookie) | 401 |
  * | `POST logoutall` | token | 204, ends every session of the user (+ clears cookie) | 401 |
  * | `GET sessions` | token | 200 list, no secrets | 401 |
  * | `DELETE sessions/:id` | token | 204 | 400 current session (use logout), 404 unknown/foreign/malformed id |
  * | `GET apiaccess` | token | 200 API key metadata (`expiresAt`: `apiAccessTokenTtl`) | 404 none |
- * | `POST apiaccess` | token | 201 the key, shown once | 400 `api_key_exists`: one is live (one per user, also under races) |
+ * | `POST apiaccess` `{ abilities? }` | token | 201 the key, shown once | 400 `api_key_exists`: one is live (one per user, also under races); 400 `invalid_scope` |
  * | `DELETE apiaccess` | token | 204 | 404 none |
+ *
+ * `logoutall`, `sessions`, `sessions/:id` and `apiaccess` need the ability `durin:sessions` (403
+ * `insufficient_scope` otherwise); `renew` and `logout` work with any token.
  *
  * Sent with the auth cookie, every POST and DELETE here (`refresh` included) must pass the CSRF
  * defence (`csrf` option), else 403 `csrf_failed` with nothing changed. A refresh with the refresh
@@ -108,10 +116,14 @@ export class DurinRoutesController {
     @Req() request: DurinRequest & { body?: unknown },
     @Res({ passthrough: true }) response: object,
   ): Promise<DurinTokenPairResponse> {
-    const body = parseRefreshTokenBody(request.body);
+    const { rest, abilities } = takeRefreshAbilities(request.body); // abilities (issue 11)
+    const body = parseRefreshTokenBody(rest);
     if (body === undefined) this.checkRefreshPath(request);
     const presented = presentedRefresh(request, body, this.options);
-    const tokens = await this.tokens.refreshToken(presented.refreshToken, presented.options);
+    const tokens = await this.tokens.refreshToken(presented.refreshToken, {
+      ...presented.options,
+      abilities,
+    });
     if (tokens === null) {
       throw new DurinUnauthorizedException('token_invalid', 'Invalid or expired refresh token.');
     }
@@ -169,6 +181,7 @@ export class DurinRoutesController {
   }
 
   /** Ends every session of the user, on every device. */
+  @RequireAbilities(DURIN_SESSIONS_ABILITY)
   @Post('logoutall')
   @HttpCode(HttpStatus.NO_CONTENT)
   async logoutAll(
@@ -181,6 +194,7 @@ export class DurinRoutesController {
   }
 
   /** The user's live sessions, newest first. */
+  @RequireAbilities(DURIN_SESSIONS_ABILITY)
   @Get('sessions')
   async sessions(@AuthToken() token: AbstractAuthToken): Promise<DurinSessionResponse[]> {
     const sessions = await this.tokens.listUserTokens(token.user);
@@ -193,11 +207,13 @@ export class DurinRoutesController {
         createdAt: session.createdAt,
         lastUsedAt: session.lastUsedAt,
         expiresAt: session.expiresAt,
+        abilities: session.abilities,
         isCurrent: session.id === token.id,
       }));
   }
 
   /** Ends another session of the same user (a lost phone); the current one goes through logout. */
+  @RequireAbilities(DURIN_SESSIONS_ABILITY)
   @Delete('sessions/:id')
   @HttpCode(HttpStatus.NO_CONTENT)
   async endSession(@Param('id') id: string, @AuthToken() token: AbstractAuthToken): Promise<void> {
@@ -218,6 +234,7 @@ export class DurinRoutesController {
   }
 
   /** The personal API key's metadata. */
+  @RequireAbilities(DURIN_SESSIONS_ABILITY)
   @Get('apiaccess')
   async getApiKey(@AuthToken() token: AbstractAuthToken): Promise<DurinApiKeyResponse> {
     const key = await this.findApiKey(token);
@@ -231,24 +248,34 @@ export class DurinRoutesController {
    * Creates the personal API key through `TokenService.createApiKey`: a header token under the
    * client `apiAccessClientName`, living `apiAccessTokenTtl`, without a refresh token (a key is
    * one long-lived credential, not a session to rotate). One live key per user, also when
-   * requests race: the losers get 400 `api_key_exists`.
+   * requests race: the losers get 400 `api_key_exists`. The body `{ abilities }` names what the
+   * key may do, among the caller's own abilities and never `*`; without it the key holds
+   * `DURIN_API_KEY_DEFAULT_ABILITIES` (none).
    */
+  @RequireAbilities(DURIN_SESSIONS_ABILITY)
   @Post('apiaccess')
   @HttpCode(HttpStatus.CREATED)
-  async createApiKey(@AuthToken() token: AbstractAuthToken): Promise<DurinApiKeyCreatedResponse> {
+  async createApiKey(
+    @AuthToken() token: AbstractAuthToken,
+    // Read past every pipe, as the refresh body is (see parseRefreshTokenBody).
+    @Req() request: DurinRequest & { body?: unknown },
+  ): Promise<DurinApiKeyCreatedResponse> {
+    const abilities = apiKeyAbilitiesFromBody(request.body, token.abilities);
     // A live key already: ApiKeyExistsError, answered 400 `api_key_exists` by itself.
-    const tokens = await this.tokens.createApiKey(token.user);
+    const tokens = await this.tokens.createApiKey(token.user, { abilities });
     return {
       id: tokens.token.id,
       client: this.options.apiAccessClientName,
       createdAt: tokens.token.createdAt,
       lastUsedAt: tokens.token.lastUsedAt,
       expiresAt: tokens.accessTokenExpiresAt,
+      abilities,
       token: tokens.accessToken,
     };
   }
 
   /** Revokes the personal API key. */
+  @RequireAbilities(DURIN_SESSIONS_ABILITY)
   @Delete('apiaccess')
   @HttpCode(HttpStatus.NO_CONTENT)
   async deleteApiKey(@AuthToken() token: AbstractAuthToken): Promise<void> {
@@ -274,6 +301,7 @@ export class DurinRoutesController {
       createdAt: key.createdAt,
       lastUsedAt: key.lastUsedAt,
       expiresAt: key.expiresAt,
+      abilities: key.abilities,
     };
   }
 

@@ -6,9 +6,10 @@ import {
   Type,
   ControllerOptions,
 } from '@nestjs/common';
-import { DURIN_ROUTES_PATH } from '../durin.constants';
+import { DURIN_ROUTES_LOGIN, DURIN_ROUTES_PATH } from '../durin.constants';
+import type { DurinLoginOptions } from '../interfaces/login-options.interface';
 import { DurinRoutesBodyErrors } from './body-parse-errors';
-import { loadRoutesController } from './load-routes-controller';
+import { loadLoginControllers, loadRoutesController } from './load-routes-controller';
 
 /** Options of {@link DurinRoutesModule.register}. */
 export interface DurinRoutesModuleOptions {
@@ -25,12 +26,17 @@ export interface DurinRoutesModuleOptions {
   guards?: Array<Type<CanActivate> | CanActivate>;
   /** Interceptors for these routes (inside the library's own error mapping). */
   interceptors?: Array<Type<NestInterceptor> | NestInterceptor>;
+  /**
+   * Also mounts `POST <path>/login` (see `DurinRoutesOptions.login`). The `guards` above are not
+   * applied to it: they run after authentication, and a login has none; `interceptors` are.
+   */
+  login?: DurinLoginOptions;
 }
 
 /**
- * The ready-made session routes (refresh, renew, logout, logoutall, sessions, apiaccess) as a
- * module of their own, for apps that place routes with `RouterModule`, URI versioning or per-route
- * guards and interceptors. `DurinModule.forRoot({ routes: { path } })` is the shorthand for the
+ * The ready-made session routes (refresh, renew, logout, logoutall, sessions, apiaccess, and
+ * `login` when given) as a module of their own, for apps that place routes with `RouterModule`,
+ * URI versioning or per-route guards and interceptors. `DurinModule.forRoot({ routes: { path } })` is the shorthand for the
  * same routes inside DurinModule.
  *
  * It uses the providers DurinModule exports, so DurinModule must be global (`isGlobal: true`).
@@ -52,8 +58,12 @@ export class DurinRoutesModule {
     const controller = loadRoutesController(options, 'DurinRoutesModule.register()');
     return {
       module: DurinRoutesModule,
-      controllers: [controller],
-      providers: [{ provide: DURIN_ROUTES_PATH, useValue: options.path }, DurinRoutesBodyErrors],
+      controllers: [controller, ...loadLoginControllers(options, 'DurinRoutesModule.register()')],
+      providers: [
+        { provide: DURIN_ROUTES_PATH, useValue: options.path },
+        { provide: DURIN_ROUTES_LOGIN, useValue: options.login !== undefined },
+        DurinRoutesBodyErrors,
+      ],
     };
   }
 }

@@ -33,6 +33,8 @@ export interface DurinSessionResponse {
   createdAt: Date;
   lastUsedAt: Date | null;
   expiresAt: Date | null;
+  /** What the session's token may do. */
+  abilities: string[];
   /** The session of the token this request was made with. */
   isCurrent: boolean;
 }
@@ -44,9 +46,21 @@ export interface DurinApiKeyResponse {
   createdAt: Date;
   lastUsedAt: Date | null;
   expiresAt: Date | null;
+  /** What the key may do. */
+  abilities: string[];
 }
 
 /** `POST <path>/apiaccess` → 201: the key itself, shown this once. */
 export interface DurinApiKeyCreatedResponse extends DurinApiKeyResponse {
   token: string;
+}
+
+/**
+ * `POST <path>/login` → 200. A header session gets its tokens here, with `tokenType: 'Bearer'`;
+ * a cookie session (`login: { cookie: true }`) gets them in the cookies only, and the body holds
+ * the expiries and the `csrfToken`, as after a refresh.
+ */
+export interface DurinLoginResponse extends DurinTokenPairResponse {
+  /** Header sessions only. */
+  tokenType?: 'Bearer';
 }

@@ -1,6 +1,7 @@
 import { Type } from '@nestjs/common';
 import { DurinConfigurationError } from '../errors/durin-configuration.error';
 import type { DurinRoutesMount } from './durin-routes.controller';
+import { checkLoginOptions, createDurinLoginController } from './durin-login.controller';
 
 /**
  * The routes controller for a mount. Loaded only when routes are mounted: it needs
@@ -25,4 +26,14 @@ export function loadRoutesController(mount: DurinRoutesMount, option: string): T
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred on purpose, see above
   const routesModule: RoutesModule = require('./durin-routes.controller');
   return routesModule.createDurinRoutesController(mount);
+}
+
+/** The login controller when `login` is given (checked here, at declaration), else none. */
+export function loadLoginControllers(
+  mount: DurinRoutesMount & { login?: unknown },
+  option: string,
+): Type<unknown>[] {
+  if (mount.login === undefined) return [];
+  const login = checkLoginOptions(mount.login, `${option}.login`);
+  return [createDurinLoginController({ ...mount, login })];
 }

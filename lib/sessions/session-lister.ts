@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { storedAbilities } from '../abilities/abilities';
 import { DURIN_CLOCK, DURIN_RESOLVED_OPTIONS } from '../durin.constants';
 import { AbstractAuthToken } from '../entities/abstract-auth-token.entity';
 import { idOf } from '../entities/user-id';
@@ -34,6 +35,7 @@ export class SessionLister<T extends AbstractAuthToken = AbstractAuthToken> {
       expiresAt: token.expiresAt,
       refreshExpiresAt: token.refreshExpiresAt,
       absoluteExpiresAt: token.absoluteExpiresAt,
+      abilities: [...storedAbilities(token.abilities)],
     }));
   }
 }

@@ -58,25 +58,42 @@ export function cleanupParts(mode: RevocationMode, withRetention: boolean): Clea
     { name: 'absolute lifetime over', where: CAPPED, action: mode },
   ];
   if (mode === 'delete') {
-    // Revoked rows exist here only as rotation history (or from an earlier `keepExpiredTokens`):
-    // a range of revoked_at, filtered on the refresh window. Rows inside their window stay in the
-    // range; there are as many as refreshes in one refresh lifetime, read once per batch that
-    // actually finds something, not once per row removed.
-    dying.push({
-      name: 'spent history',
-      where:
-        'revoked_at IS NOT NULL AND (refresh_expires_at IS NULL OR refresh_expires_at <= :now' +
-        ' OR absolute_expires_at <= :now)',
-      action: 'delete',
-    });
+    // Revoked rows exist here only as rotation history (or from an earlier `keepExpiredTokens`),
+    // kept while a replay of their refresh token must still be recognised as reuse. Three parts
+    // rather than one OR: the planner multiplies the selectivities of an OR's branches as if they
+    // were independent, overestimates the matches (they are correlated: history rows have a
+    // refresh token) and then prefers a sequential scan "to find the first batch quickly".
+    dying.push(
+      {
+        name: 'spent history, refresh over',
+        where: 'refresh_expires_at <= :now AND revoked_at IS NOT NULL',
+        action: 'delete',
+      },
+      {
+        name: 'spent history, no refresh token',
+        where: 'revoked_at IS NOT NULL AND refresh_expires_at IS NULL',
+        action: 'delete',
+      },
+      {
+        name: 'spent history, absolute lifetime over',
+        where: 'revoked_at IS NOT NULL AND absolute_expires_at <= :now',
+        action: 'delete',
+      },
+    );
   } else if (withRetention) {
-    dying.push({
-      name: 'kept past retention',
-      where:
-        'revoked_at IS NOT NULL AND revoked_at <= :keptUntil' +
-        ' AND (refresh_expires_at IS NULL OR refresh_expires_at <= :now)',
-      action: 'delete',
-    });
+    // Never inside the refresh window (reuse detection needs the row); split as above.
+    dying.push(
+      {
+        name: 'kept past retention, refresh over',
+        where: 'revoked_at IS NOT NULL AND revoked_at <= :keptUntil AND refresh_expires_at <= :now',
+        action: 'delete',
+      },
+      {
+        name: 'kept past retention, no refresh token',
+        where: 'revoked_at IS NOT NULL AND revoked_at <= :keptUntil AND refresh_expires_at IS NULL',
+        action: 'delete',
+      },
+    );
   }
   return dying;
 }

@@ -164,3 +164,30 @@ export async function liveSessionHeads<T extends AbstractAuthToken>(
     createdAt: row.createdAt,
   }));
 }
+
+/**
+ * The user's live sessions of one client (by the client's id), for `oneTokenPerClient`: the same
+ * notion of live as {@link liveSessionHeads}.
+ */
+export async function liveClientSessionHeads<T extends AbstractAuthToken>(
+  store: TokenStore<T>,
+  manager: EntityManager,
+  userId: unknown,
+  clientId: number,
+  now: number,
+): Promise<SessionHead[]> {
+  const rows = await liveAt(
+    repositoryOf(store, manager)
+      .createQueryBuilder('token')
+      .select(['token.id', 'token.familyId', 'token.authType', 'token.createdAt'])
+      .where('token.user = :userId', { userId })
+      .andWhere('token.client = :clientId', { clientId }),
+    now,
+  ).getMany();
+  return rows.map((row) => ({
+    id: row.id,
+    familyId: row.familyId,
+    authType: row.authType,
+    createdAt: row.createdAt,
+  }));
+}

@@ -72,6 +72,8 @@ describeEachRow(MATRIX, 'apiaccess over %s on %s', (adapter, kind) => {
       createdAt: new Date(START).toISOString(),
       lastUsedAt: null,
       expiresAt: new Date(START + 90 * DAY).toISOString(),
+      // Least privilege by default (issue 11): a key made without `abilities` holds none.
+      abilities: [],
     });
     const me = await http().get('/me').set('Authorization', `Bearer ${key.token}`).expect(200);
     expect(me.body).toMatchObject({ userId: user.id, tokenId: key.id });

@@ -659,7 +659,16 @@ describe.each(MATRIX)('AuthGuard and routes over %s on %s', (adapter, kind) => {
       expect(sessions.map((s) => s.id).sort()).toEqual([phone.token.id, laptop.token.id].sort());
       for (const session of sessions) {
         expect(Object.keys(session).sort()).toEqual(
-          ['client', 'context', 'createdAt', 'expiresAt', 'id', 'isCurrent', 'lastUsedAt'].sort(),
+          [
+            'abilities',
+            'client',
+            'context',
+            'createdAt',
+            'expiresAt',
+            'id',
+            'isCurrent',
+            'lastUsedAt',
+          ].sort(),
         );
         expect(JSON.stringify(session)).not.toContain(phone.accessToken);
       }

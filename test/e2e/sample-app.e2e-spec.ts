@@ -844,6 +844,7 @@ describeEachRow(COMBINATIONS, 'sample app on %s with %s', (adapter, db) => {
             // This very request is the session's first use.
             lastUsedAt: expect.any(String),
             expiresAt: expect.any(String),
+            abilities: ['*'],
             isCurrent: true,
           },
           expect.objectContaining({

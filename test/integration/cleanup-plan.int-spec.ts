@@ -177,26 +177,31 @@ describe('cleanup plans on 200 000 rows (postgres)', () => {
     const owner = await app.createUser();
     // $2 = now. Live: access expired, refresh open (the usual state of a session between
     // requests). Kept: revoked long ago (audit rows and rotation history). Dead: the three ways.
-    await app.dataSource.query(
-      `INSERT INTO auth_token
+    // In slices of 25 000 rows: each statement stays well inside the test client's query timeout
+    // on a busy machine.
+    const all = LIVE + KEPT + DEAD;
+    for (let first = 1; first <= all; first += 25_000) {
+      await app.dataSource.query(
+        `INSERT INTO auth_token
          (id, user_id, auth_type, context, token_hash, refresh_token_hash, created_at, expires_at,
           refresh_expires_at, absolute_expires_at, revoked_at, family_id)
        SELECT md5('row' || i)::uuid::text, $1, 'header', '{}',
               encode(sha256(('a-' || i)::bytea), 'hex'),
-              CASE WHEN i % 3 = 1 AND i > $3 + $4 THEN NULL
+              CASE WHEN i % 3 = 1 AND i > $3::int + $4::int THEN NULL
                    ELSE encode(sha256(('r-' || i)::bytea), 'hex') END,
               $2::bigint - 86400000,
               $2::bigint - 60000 - i,
-              CASE WHEN i <= $3 + $4 THEN $2::bigint + 3600000 + i
+              CASE WHEN i <= $3::int + $4::int THEN $2::bigint + 3600000 + i
                    WHEN i % 3 = 1 THEN NULL
                    WHEN i % 3 = 2 THEN $2::bigint + 3600000
                    ELSE $2::bigint - 1000 END,
-              CASE WHEN i > $3 + $4 AND i % 3 = 2 THEN $2::bigint - 1 ELSE NULL END,
-              CASE WHEN i > $3 AND i <= $3 + $4 THEN $2::bigint - 8640000000 ELSE NULL END,
+              CASE WHEN i > $3::int + $4::int AND i % 3 = 2 THEN $2::bigint - 1 ELSE NULL END,
+              CASE WHEN i > $3::int AND i <= $3::int + $4::int THEN $2::bigint - 8640000000 ELSE NULL END,
               md5('row' || i)::uuid::text
-         FROM generate_series(1, $3::int + $4::int + $5::int) AS i`,
-      [owner.id, START, LIVE, KEPT, DEAD],
-    );
+         FROM generate_series($5::int, $6::int) AS i`,
+        [owner.id, START, LIVE, KEPT, first, Math.min(all, first + 24_999)],
+      );
+    }
     await app.dataSource.query('ANALYZE auth_token');
   }, 120_000);
   afterAll(() => app.close());

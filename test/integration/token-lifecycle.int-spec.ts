@@ -216,6 +216,7 @@ describeEachDb('TokenService lifecycle (%s)', (kind) => {
         expiresAt: new Date(START + MINUTE + HOUR),
         refreshExpiresAt: new Date(START + MINUTE + DAY),
         absoluteExpiresAt: new Date(START + MINUTE + 2 * DAY),
+        abilities: ['*'],
       });
       expect(phone.context).toEqual({ device: 'phone' });
       expect(phone.client).toBeNull();

@@ -2,13 +2,17 @@ import { HttpException } from '@nestjs/common';
 import {
   ApiKeyExistsError,
   ClientAlreadyExistsError,
+  ClientForbiddenError,
   CsrfValidationError,
   DurinConfigurationError,
   DurinError,
   DurinHttpException,
   DurinUnauthorizedException,
   DurinUnavailableException,
+  InsufficientScopeError,
+  InvalidAbilitiesError,
   InvalidClientError,
+  InvalidCredentialsError,
   InvalidTokenOptionsError,
   MissingContextKeyError,
   SessionLimitExceededError,
@@ -61,6 +65,14 @@ const CASES: Array<[string, DurinError, number, string, string]> = [
     'Forbidden',
     'csrf_failed',
   ],
+  ['ClientForbiddenError', new ClientForbiddenError(HOSTILE), 403, 'Forbidden', 'client_forbidden'],
+  [
+    'InvalidCredentialsError',
+    new InvalidCredentialsError(),
+    400,
+    'Bad Request',
+    'invalid_credentials',
+  ],
   [
     'MissingContextKeyError',
     new MissingContextKeyError(HOSTILE),
@@ -88,6 +100,27 @@ const CASES: Array<[string, DurinError, number, string, string]> = [
     401,
     'Unauthorized',
     'token_expired',
+  ],
+  [
+    'InvalidAbilitiesError (malformed)',
+    new InvalidAbilitiesError('malformed', `got ${HOSTILE}`),
+    400,
+    'Bad Request',
+    'invalid_scope',
+  ],
+  [
+    'InvalidAbilitiesError (not_granted)',
+    new InvalidAbilitiesError('not_granted', `not held: ${HOSTILE}`),
+    400,
+    'Bad Request',
+    'invalid_scope',
+  ],
+  [
+    'InsufficientScopeError',
+    new InsufficientScopeError(['orders:read'], 'all'),
+    403,
+    'Forbidden',
+    'insufficient_scope',
   ],
   [
     'DurinConfigurationError',
@@ -143,6 +176,11 @@ describe('library errors as HTTP answers', () => {
     expect(new DurinUnauthorizedException('token_missing').headers).toEqual({
       'WWW-Authenticate': 'Bearer realm="api"',
     });
+    expect(new InsufficientScopeError(['orders:read', 'orders:write'], 'all').headers).toEqual({
+      'WWW-Authenticate':
+        'Bearer realm="api", error="insufficient_scope", scope="orders:read orders:write"',
+    });
+    expect(new InvalidAbilitiesError('malformed', 'x').headers).toEqual({});
     expect(new UnknownClientError('x').headers).toEqual({});
   });
 
