@@ -5,7 +5,8 @@
  * Kept apart from the main cache on purpose: it has its own small bound, so however many unknown
  * tokens arrive they only ever evict each other, never a verified entry (REQ-CACHE-04). It cannot
  * help against a flood of *distinct* random tokens (each is new); the checksum in the token format
- * already stops random strings before they reach the database.
+ * already stops random strings before they reach the database, and with `tokenTagKey` the keyed
+ * tag stops well-formed forgeries too (token-tag.ts), before this cache is even asked.
  *
  * Safe because an unknown hash cannot become valid later: a new token's hash is 256 random bits
  * nobody knew before it was issued, and a revoked token stays revoked.

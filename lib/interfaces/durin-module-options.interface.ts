@@ -185,6 +185,26 @@ export interface DurinModuleOptions extends DurinStaticOptions {
    * keep working and are re-hashed on use.
    */
   pepper?: string | string[];
+  /**
+   * A server-side secret (32+ characters, or several, newest first) that tags every new token
+   * with a truncated HMAC-SHA256, so a token this application never issued is refused in memory
+   * (401 `token_invalid`) without a cache or database lookup: a flood of forged tokens costs no
+   * query. Tagged tokens look like `<prefix>_at2_…` / `<prefix>_rt2_…`. Rotate like `pepper`: put
+   * the new key first and keep the old one until the tokens it tagged have expired; a token
+   * tagged under a key no longer listed is refused. Use the same keys on every instance.
+   * Default: none (untagged tokens, as before).
+   *
+   * @example
+   * DurinModule.forRoot({ userEntity: User, tokenTagKey: config.getOrThrow('TOKEN_TAG_KEY') });
+   */
+  tokenTagKey?: string | string[];
+  /**
+   * Whether tokens of the untagged format (`<prefix>_at_…`, issued before `tokenTagKey` was set)
+   * are still accepted; each costs one lookup, as before. Default `true`; set `false` once every
+   * untagged token has expired, so that no forged token of either format reaches the database.
+   * Requires `tokenTagKey`.
+   */
+  acceptUntaggedTokens?: boolean;
   /** Runs after every successful authentication. */
   postAuthHandler?: PostAuthHandler;
   /** Runs after a sliding extension. */

@@ -10,6 +10,7 @@ import { resolveCleanupOptions } from '../cleanup/resolve-cleanup-options';
 import { resolveRefreshCookie } from './resolve-refresh-cookie';
 import { resolveSecurityOptions, SECURITY_OPTION_NAMES } from './resolve-security-options';
 import { resolveThrottleOptions } from './resolve-throttle-options';
+import { resolveTokenTagOptions, TOKEN_TAG_OPTION_NAMES } from './resolve-token-tag';
 import { ResolvedCookieOptions, ResolvedDurinOptions } from './resolved-options';
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -45,6 +46,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'cache',
   'throttle',
   ...SECURITY_OPTION_NAMES,
+  ...TOKEN_TAG_OPTION_NAMES,
 ]);
 
 /** RFC 7230 `token`: what an auth scheme may consist of. */
@@ -399,5 +401,6 @@ export function resolveDurinOptions(options: DurinModuleOptions): ResolvedDurinO
     cache: resolveCacheOptions(options.cache),
     throttle: resolveThrottleOptions(options.throttle),
     ...resolveSecurityOptions(options, cookie),
+    ...resolveTokenTagOptions(options),
   };
 }

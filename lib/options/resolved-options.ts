@@ -4,6 +4,7 @@ import { EntityClass, PostAuthHandler } from '../interfaces/durin-module-options
 import { ResolvedCacheOptions } from './resolve-cache-options';
 import type { ResolvedThrottleOptions } from './resolve-throttle-options';
 import type { ResolvedSecurityOptions } from './resolve-security-options';
+import type { ResolvedTokenTagOptions } from './resolve-token-tag';
 
 /**
  * Cookie attributes after defaults and the prefix rules have been applied. The access and CSRF
@@ -23,7 +24,7 @@ export interface ResolvedCookieOptions {
 }
 
 /** The options after validation: every duration in milliseconds, every default filled in. */
-export interface ResolvedDurinOptions extends ResolvedSecurityOptions {
+export interface ResolvedDurinOptions extends ResolvedSecurityOptions, ResolvedTokenTagOptions {
   userEntity: EntityClass;
   tokenEntity: EntityClass<AbstractAuthToken>;
   dataSource: string | undefined;

@@ -6,6 +6,7 @@ import { capped } from '../issuing/lifetimes';
 import { ResolvedDurinOptions } from '../options/resolved-options';
 import { TokenFormat } from './token-format';
 import { TokenHasher } from './token-hasher';
+import { TokenTag } from './token-tag';
 
 /** The raw secrets of a token pair, shown to the caller once and never stored. */
 export interface RawSecrets {
@@ -24,7 +25,15 @@ export class TokenSecrets {
   readonly hasher: TokenHasher;
 
   constructor(@Inject(DURIN_RESOLVED_OPTIONS) private readonly options: ResolvedDurinOptions) {
-    this.format = new TokenFormat(options.tokenPrefix);
+    // With a tokenTagKey, new tokens carry a keyed tag that parse verifies before any lookup.
+    const tagging =
+      options.tokenTagKeys.length === 0
+        ? null
+        : {
+            tag: new TokenTag(options.tokenTagKeys),
+            acceptUntagged: options.acceptUntaggedTokens,
+          };
+    this.format = new TokenFormat(options.tokenPrefix, tagging);
     this.hasher = new TokenHasher(options.peppers);
   }
 
