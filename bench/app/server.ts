@@ -31,7 +31,12 @@ class BenchAppModule {
       module: BenchAppModule,
       imports: [
         AppModule.forRoot({
-          env: { DB_TYPE: 'postgres', DATABASE_URL: config.databaseUrl, SEED_DEMO_DATA: 'false' },
+          env: {
+            DB_TYPE: 'postgres',
+            DATABASE_URL: config.databaseUrl,
+            SEED_DEMO_DATA: 'false',
+            RATE_LIMITS: 'false',
+          },
           database: { type: 'postgres', url: config.databaseUrl, logger: counter },
           durin: {
             cache: config.cache

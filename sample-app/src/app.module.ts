@@ -1,8 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuthGuard, DurinModule, DurinModuleOptions } from '../../lib';
+import { AuthGuard, DurinModule, DurinModuleOptions, DurinThrottlerGuard } from '../../lib';
 import { AppController } from './app.controller';
 import { AuthModule } from './auth/auth.module';
 import { readSettings, SampleConfig, SampleEnv, SampleSettings } from './config/settings';
@@ -12,6 +13,8 @@ import {
   typeOrmOptions,
 } from './database/database.options';
 import { MeModule } from './me/me.module';
+import { NotesModule } from './notes/notes.module';
+import { throttlerOptions } from './rate-limits';
 import { API_ACCESS_CLIENT } from './sample.constants';
 import { SeedModule } from './seed/seed.module';
 import { User } from './users/user.entity';
@@ -42,6 +45,10 @@ export function durinOptions(settings: SampleSettings): DurinModuleOptions {
       : { csrf: { allowedOrigins: settings.corsOrigins } }),
     apiAccessClientName: API_ACCESS_CLIENT,
     ...(settings.pepper === undefined ? {} : { pepper: settings.pepper }),
+    // Each client's own `throttleRate` (see the seed); logins per IP; the refresh route's defaults.
+    ...(settings.rateLimits
+      ? { throttle: { defaultRate: '600/m', anonymousRate: settings.loginRate } }
+      : {}),
   };
 }
 
@@ -58,6 +65,9 @@ export function durinOptions(settings: SampleSettings): DurinModuleOptions {
 export class AppModule {
   static forRoot(options: AppModuleOptions = {}): DynamicModule {
     const env = options.env ?? process.env;
+    // Read here as well as through ConfigModule: whether the throttler is imported at all must be
+    // known when the module is put together.
+    const { rateLimits } = readSettings(env);
     return {
       module: AppModule,
       imports: [
@@ -86,14 +96,27 @@ export class AppModule {
             ...options.durin,
           }),
         }),
+        ...(rateLimits
+          ? [
+              ThrottlerModule.forRootAsync({
+                inject: [ConfigService],
+                useFactory: (config: ConfigService<SampleConfig, true>) =>
+                  throttlerOptions(config.get('sample', { infer: true })),
+              }),
+            ]
+          : []),
         UsersModule,
         AuthModule,
         MeModule,
+        NotesModule,
         SeedModule,
       ],
       controllers: [AppController],
       providers: [
+        // Order matters: APP_GUARDs run in the order given, and the rate limit is counted per
+        // user and client, so authentication comes first.
         { provide: APP_GUARD, useClass: AuthGuard },
+        ...(rateLimits ? [{ provide: APP_GUARD, useClass: DurinThrottlerGuard }] : []),
         { provide: APP_PIPE, useValue: createValidationPipe() },
       ],
     };

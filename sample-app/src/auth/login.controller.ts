@@ -11,7 +11,13 @@ import {
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
-import { AuthCookieService, DurinErrorsInterceptor, OriginGuard, Public } from '../../../lib';
+import {
+  AuthCookieService,
+  DurinErrorsInterceptor,
+  OriginGuard,
+  Public,
+  ThrottleAnonymous,
+} from '../../../lib';
 import { LoginDto } from './login.dto';
 import { LoginService } from './login.service';
 
@@ -20,6 +26,8 @@ import { LoginService } from './login.service';
  * refresh, renew, logout, sessions — comes from nestjs-durin's ready-made routes under `/auth`.
  */
 @Public()
+// Logins are anonymous requests: counted per client IP (LOGIN_RATE) when rate limits are on.
+@ThrottleAnonymous()
 // Retry-After on a 503, no-store on every answer, store failures logged: as the ready-made routes.
 @UseInterceptors(DurinErrorsInterceptor)
 @Controller('auth')

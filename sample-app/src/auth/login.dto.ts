@@ -1,4 +1,12 @@
-import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+} from 'class-validator';
 
 /**
  * No control characters: a NUL would reach PostgreSQL as a driver error (a 503 for what is bad
@@ -26,4 +34,14 @@ export class LoginDto {
   @MaxLength(64)
   @Matches(PRINTABLE, { message: 'client must not contain control characters' })
   client!: string;
+
+  /**
+   * What the token may do, e.g. `["notes:read"]` for a read-only session; default everything.
+   * The library checks each name (400 `invalid_scope`); this only keeps the shape sane.
+   */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(64)
+  @IsString({ each: true })
+  abilities?: string[];
 }

@@ -43,6 +43,7 @@ export class LoginService {
     }
     const options = {
       client: dto.client,
+      ...(dto.abilities === undefined ? {} : { abilities: dto.abilities }),
       context: {
         userAgent: (device.userAgent ?? 'unknown').slice(0, USER_AGENT_MAX),
         ip: device.ip ?? 'unknown',

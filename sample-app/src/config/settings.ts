@@ -44,6 +44,18 @@ export interface SampleSettings {
   bcryptRounds: number;
   /** `SEED_DEMO_DATA`, default `true`: create the demo user and the clients when missing. */
   seedDemoData: boolean;
+  /**
+   * `RATE_LIMITS`, default `true`: requests are counted per user and client (each client's
+   * `throttleRate`, see the seed) and logins per IP (`LOGIN_RATE`).
+   */
+  rateLimits: boolean;
+  /** `LOGIN_RATE`, default `30/m`: login attempts per client IP. */
+  loginRate: string;
+  /**
+   * `REDIS_URL`: the rate-limit counters go to this Redis, so that several instances share them.
+   * Unset: in memory, per instance.
+   */
+  redisUrl: string | undefined;
 }
 
 /** Where `npm start` keeps its SQLite file: `sample-app/data/`, which git ignores. */
@@ -90,6 +102,28 @@ function duration(env: SampleEnv, name: string, fallback: Duration): Duration {
     throw new SettingsError(name, `must be a duration like 30s, 15m, 1h or 7d (got ${value})`);
   }
   return /^\d+$/.test(value) ? Number(value) : (value as Duration);
+}
+
+/** django-rest-durin's rate format, as nestjs-durin reads it: `<n>/<s|m|h|d>`. */
+const RATE = /^[1-9]\d{0,8}\/[smhd]$/;
+
+function rate(env: SampleEnv, name: string, fallback: string): string {
+  const value = text(env, name) ?? fallback;
+  if (!RATE.test(value)) {
+    throw new SettingsError(
+      name,
+      `must be a rate like 30/m (requests per s, m, h or d; got ${value})`,
+    );
+  }
+  return value;
+}
+
+function redisUrl(env: SampleEnv): string | undefined {
+  const value = text(env, 'REDIS_URL');
+  if (value !== undefined && !/^rediss?:\/\//.test(value)) {
+    throw new SettingsError('REDIS_URL', `must be a redis:// or rediss:// URL (got ${value})`);
+  }
+  return value;
 }
 
 function origins(env: SampleEnv, name: string): string[] {
@@ -156,6 +190,9 @@ export function readSettings(env: SampleEnv): SampleSettings {
     pepper: text(env, 'TOKEN_PEPPER'),
     bcryptRounds: integer(env, 'BCRYPT_ROUNDS', 10, 4, 15),
     seedDemoData: flag(env, 'SEED_DEMO_DATA', true),
+    rateLimits: flag(env, 'RATE_LIMITS', true),
+    loginRate: rate(env, 'LOGIN_RATE', '30/m'),
+    redisUrl: redisUrl(env),
   };
 }
 

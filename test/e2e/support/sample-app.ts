@@ -26,6 +26,9 @@ export const E2E_ENV: SampleEnv = {
   AUTO_REFRESH: 'true',
   AUTO_REFRESH_INTERVAL: '1m',
   BCRYPT_ROUNDS: '4',
+  // Rate limits stay on (the sample's default) with room for a whole test file of logins from
+  // 127.0.0.1; sample-app-policy.e2e-spec tests the limits themselves.
+  LOGIN_RATE: '100000/m',
 };
 
 export interface SampleAppOptions {
