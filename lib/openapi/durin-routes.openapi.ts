@@ -1,4 +1,4 @@
-import { HttpStatus } from '@nestjs/common';
+import { HttpStatus, type Type } from '@nestjs/common';
 import {
   DurinApiKeyCreatedResponse,
   DurinApiKeyRequest,
@@ -254,8 +254,8 @@ function document(
 const documentedBases = new WeakSet<object>();
 
 function documentController(
-  base: { prototype: object },
-  mounted: { prototype: object },
+  base: Type<unknown>,
+  mounted: Type<unknown>,
   routes: Record<string, RouteDoc>,
 ): void {
   const swagger = loadSwagger();
@@ -267,25 +267,19 @@ function documentController(
   }
   // Class metadata is per mount, so a later option can tag mounts apart.
   // The error schemas refer to DurinErrorBody, which no route returns on success.
-  swagger.ApiExtraModels(DurinErrorBody)(mounted as unknown as Function);
-  swagger.ApiTags(DURIN_OPENAPI_TAG)(mounted as unknown as Function);
+  swagger.ApiExtraModels(DurinErrorBody)(mounted);
+  swagger.ApiTags(DURIN_OPENAPI_TAG)(mounted);
 }
 
 /**
  * Adds the OpenAPI metadata of the session routes to a mounted `DurinRoutesController`, when
  * `@nestjs/swagger` is installed; without it, nothing happens.
  */
-export function documentDurinRoutes(
-  base: { prototype: object },
-  mounted: { prototype: object },
-): void {
+export function documentDurinRoutes(base: Type<unknown>, mounted: Type<unknown>): void {
   documentController(base, mounted, SESSION_ROUTES);
 }
 
 /** The same for a mounted `DurinLoginController`. */
-export function documentDurinLogin(
-  base: { prototype: object },
-  mounted: { prototype: object },
-): void {
+export function documentDurinLogin(base: Type<unknown>, mounted: Type<unknown>): void {
   documentController(base, mounted, LOGIN_ROUTES);
 }
