@@ -1,4 +1,6 @@
 import { HttpStatus, type Type } from '@nestjs/common';
+import type { DurinLoginController } from '../routes/durin-login.controller';
+import type { DurinRoutesController } from '../routes/durin-routes.controller';
 import {
   DurinApiKeyCreatedResponse,
   DurinApiKeyRequest,
@@ -52,8 +54,11 @@ function guarded(
   };
 }
 
-/** The session routes of `DurinRoutesController`, by method name (see its JSDoc table). */
-const SESSION_ROUTES: Record<string, RouteDoc> = {
+/**
+ * The session routes of `DurinRoutesController`, by method name (see its JSDoc table). Keyed by
+ * the controller's own methods, so a route added there does not compile until it is described.
+ */
+const SESSION_ROUTES: Record<keyof DurinRoutesController, RouteDoc> = {
   refresh: {
     summary: 'Rotate the refresh token: spend it, get a new pair',
     description:
@@ -159,7 +164,7 @@ const SESSION_ROUTES: Record<string, RouteDoc> = {
 };
 
 /** `DurinLoginController` (see its JSDoc table). */
-const LOGIN_ROUTES: Record<string, RouteDoc> = {
+const LOGIN_ROUTES: Record<Exclude<keyof DurinLoginController, 'onModuleInit'>, RouteDoc> = {
   logIn: {
     summary: 'Log in with a username, a password and a client',
     description:
@@ -256,7 +261,7 @@ const documentedBases = new WeakSet<object>();
 function documentController(
   base: Type<unknown>,
   mounted: Type<unknown>,
-  routes: Record<string, RouteDoc>,
+  routes: Readonly<Record<string, RouteDoc>>,
 ): void {
   const swagger = loadSwagger();
   if (swagger === undefined) return;
@@ -265,8 +270,8 @@ function documentController(
     documentedBases.add(base);
     for (const [key, doc] of Object.entries(routes)) document(swagger, base, doc, key);
   }
-  // Class metadata is per mount, so a later option can tag mounts apart.
-  // The error schemas refer to DurinErrorBody, which no route returns on success.
+  // Class metadata is per mount (so a later option could tag mounts apart). The error schemas
+  // refer to DurinErrorBody, which no route returns on success: it must be listed.
   swagger.ApiExtraModels(DurinErrorBody)(mounted);
   swagger.ApiTags(DURIN_OPENAPI_TAG)(mounted);
 }
