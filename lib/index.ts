@@ -91,6 +91,17 @@ export type {
   DurinLoginResponse,
   DurinTokenPairResponse,
 } from './routes/durin-routes.responses';
+export {
+  addDurinSecuritySchemes,
+  DURIN_BEARER_SCHEME,
+  DURIN_COOKIE_SCHEME,
+} from './openapi/durin-security-schemes';
+export type {
+  DurinSecuritySchemeObject,
+  DurinSecuritySchemesOptions,
+  DurinSecuritySchemesTarget,
+} from './openapi/durin-security-schemes';
+export { DURIN_OPENAPI_TAG } from './openapi/durin-routes.openapi';
 export type {
   DurinLoginCredentials,
   DurinLoginOptions,

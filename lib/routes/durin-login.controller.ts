@@ -37,6 +37,7 @@ import {
   DurinValidateUser,
 } from '../interfaces/login-options.interface';
 import { ResolvedDurinOptions } from '../options/resolved-options';
+import { documentDurinLogin } from '../openapi/durin-routes.openapi';
 import { RouteRateLimiter } from '../throttling/route-rate-limiter';
 import { TokenService } from '../token.service';
 import { DurinLoginResponse } from './durin-routes.responses';
@@ -259,5 +260,6 @@ export function createDurinLoginController(mount: DurinLoginMount): Type<DurinLo
   if (mount.interceptors !== undefined && mount.interceptors.length > 0) {
     UseInterceptors(...mount.interceptors)(MountedDurinLoginController);
   }
+  documentDurinLogin(DurinLoginController, MountedDurinLoginController);
   return MountedDurinLoginController;
 }

@@ -49,6 +49,7 @@ import {
   DurinSessionResponse,
   DurinTokenPairResponse,
 } from './durin-routes.responses';
+import { documentDurinRoutes } from '../openapi/durin-routes.openapi';
 import { RouteRateLimiter } from '../throttling/route-rate-limiter';
 import { parseRefreshTokenBody } from './refresh-token.dto';
 import { presentedRefresh } from './presented-refresh';
@@ -384,5 +385,6 @@ export function createDurinRoutesController(mount: DurinRoutesMount): Type<Durin
   if (mount.interceptors !== undefined && mount.interceptors.length > 0) {
     UseInterceptors(...mount.interceptors)(MountedDurinRoutesController);
   }
+  documentDurinRoutes(DurinRoutesController, MountedDurinRoutesController);
   return MountedDurinRoutesController;
 }

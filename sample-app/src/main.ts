@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { readSettings, SampleConfig } from './config/settings';
 import { createHttpAdapter } from './http-adapter';
-import { configureHttp } from './http-setup';
+import { configureHttp, DOCS_PATH } from './http-setup';
 
 async function bootstrap(): Promise<void> {
   // The adapter must be chosen before the app (and its ConfigModule) exists, so it is read here.
@@ -39,6 +39,7 @@ function printHowToTry(base: string, adapter: string, cookieSecure: boolean): vo
     `  curl ${base}/me -H "Authorization: Bearer $TOKEN"`,
     `  curl -X POST ${base}/auth/logout -H "Authorization: Bearer $TOKEN"`,
     '',
+    `The API's OpenAPI document: ${base}/${DOCS_PATH} (Swagger UI), ${base}/${DOCS_PATH}-json.`,
     'The whole walkthrough (refresh, sessions, cookies): README.md, "Try the sample app".',
   ];
   if (cookieSecure) {
