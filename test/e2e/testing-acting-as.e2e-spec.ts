@@ -75,6 +75,16 @@ class OrdersController {
   }
 }
 
+/** Behind a named instance's guard. */
+@UseGuards(AuthGuard.for('admin'))
+@Controller('admin')
+class AdminController {
+  @Get()
+  me(@CurrentUser() user: Member) {
+    return { admin: user.name };
+  }
+}
+
 /** Under a global guard, as the sample app has it. */
 @Controller('profile')
 class ProfileController {
@@ -178,6 +188,17 @@ describe.each(HTTP_ADAPTER_KINDS)('actingAs in controller tests over %s', (adapt
       challenge: 'Bearer realm="api"',
     });
     await http.get('/orders/open').expect(200, { open: true });
+  });
+
+  it("replaces a named instance's guard", async () => {
+    const moduleRef = await Test.createTestingModule({ controllers: [AdminController] })
+      .overrideGuard(AuthGuard.for('admin'))
+      .useValue(actingAs(ADA))
+      .compile();
+    expectNoDatabase(moduleRef);
+    const app = await startHttpApp(moduleRef, adapter);
+    apps.push(app);
+    await request(app.getHttpServer()).get('/admin').expect(200, { admin: 'ada' });
   });
 
   it('replaces a global guard registered with useExisting', async () => {
