@@ -18,8 +18,8 @@ import { createTestAuthToken, TestAuthTokenOptions } from './test-auth-token';
  * `@DenyClients()` answer 403 `client_forbidden`, `@RequireAbilities()` / `@RequireAnyAbility()`
  * answer 403 `insufficient_scope`, and a request without a user is a 401 `token_missing` with
  * its `WWW-Authenticate` challenge. What needs a store is not done: no token is looked up (nor its
- * expiry or revocation checked), no CSRF
- * check (no cookie is read), no sliding expiry, no `postAuthHandler`.
+ * expiry or revocation checked), no CSRF check (no cookie is read), no sliding expiry, no
+ * `postAuthHandler`.
  *
  * Get one from {@link actingAs} or {@link actingAsAnonymous}.
  */
