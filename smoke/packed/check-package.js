@@ -65,6 +65,15 @@ check(
   requireFromApp('nestjs-durin/package.json').name === 'nestjs-durin',
   "'nestjs-durin/package.json' is exported",
 );
+const testing = requireFromApp('nestjs-durin/testing');
+check(
+  typeof testing.issueTestToken === 'function' && typeof testing.actingAs === 'function',
+  "require('nestjs-durin/testing') gives issueTestToken and actingAs",
+);
+check(
+  fs.existsSync(path.join(pkgDir, 'dist/lib/testing/index.d.ts')),
+  "the types of 'nestjs-durin/testing' are in the package",
+);
 let internalCode;
 try {
   requireFromApp('nestjs-durin/dist/lib/token.service');

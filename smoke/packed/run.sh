@@ -2,7 +2,9 @@
 # Smoke test of the package as npm publishes it: `npm pack` (which builds through `prepack`), then a
 # fresh NestJS 11 app outside the repo installs the tarball, checks what the package contains,
 # compiles under `strict` (library types included: skipLibCheck off) and boots: header login, a
-# protected route, logout. Nothing from the repo's node_modules is reachable from the app.
+# protected route, logout; then the `nestjs-durin/testing` entry: issueTestToken for a header and a
+# cookie session (CSRF), actingAs as the guard of a database-less app. Nothing from the repo's
+# node_modules is reachable from the app.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -1,5 +1,6 @@
 import type { Response } from 'supertest';
 import type { HttpAdapterName } from '../../sample-app/src/config/settings';
+import { issueTestToken } from '../../lib/testing';
 import { ALL_DB_KINDS, describeEachRow, type TestDbKind } from '../support/databases';
 import { HTTP_ADAPTERS, SampleApp, setCookies, startSampleApp } from './support/sample-app';
 
@@ -163,6 +164,21 @@ describeEachRow(COMBINATIONS, 'sample app on %s with %s', (adapter, db) => {
       accessToken: authCookieOf(response)!.value,
       refreshToken: refreshCookieOf(response)!.value,
       csrfToken: body.csrfToken,
+    };
+  }
+
+  /**
+   * A session without going through the login route (nestjs-durin/testing): for tests about what
+   * happens to a session, not about logging in. The same real token a login would hand out.
+   */
+  async function issuedSession(kind: AuthKind, credentials: Credentials): Promise<Session> {
+    const user = await sample.users.findByUsername(credentials.username);
+    const auth = await issueTestToken(sample.app, user!, { authType: kind, client: 'web' });
+    return {
+      kind,
+      accessToken: auth.accessToken,
+      refreshToken: auth.refreshToken!,
+      csrfToken: auth.csrfToken,
     };
   }
 
@@ -655,7 +671,7 @@ describeEachRow(COMBINATIONS, 'sample app on %s with %s', (adapter, db) => {
     });
 
     it('token_expired once the clock passes the expiry', async () => {
-      const session = await login('cookie');
+      const session = await issuedSession('cookie', DEMO);
       sample.clock.advance(ACCESS_TTL + 1);
       expectUnauthorized(await me(session), 'token_expired');
     });
@@ -682,7 +698,7 @@ describeEachRow(COMBINATIONS, 'sample app on %s with %s', (adapter, db) => {
 
     it('a token in use stops working as soon as its account is disabled', async () => {
       const user = await newUser();
-      const session = await login('cookie', user);
+      const session = await issuedSession('cookie', user);
       // Used twice: the second request may be answered from the token cache.
       expect((await me(session)).status).toBe(200);
       expect((await me(session)).status).toBe(200);
