@@ -5,7 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BlockResult, checkBlocks, DocBlock, extractBlocks, REPO_ROOT } from './doc-blocks';
+import { BlockResult, checkBlocks, DocBlock, extractBlocks, parseBlocks, REPO_ROOT } from './doc-blocks';
 
 const DOC_FILES = [
   'README.md',
@@ -18,11 +18,29 @@ const DOC_FILES = [
 const blocks: DocBlock[] = DOC_FILES.flatMap(extractBlocks);
 const name = (block: DocBlock): string => `${block.file}:${block.line}`;
 
+/** Blocks that must NOT compile, checked in the same program: proof that the check checks. */
+const WRONG_OPTION: DocBlock = {
+  file: 'self-test.md',
+  line: 1,
+  code: "DurinModule.forRoot({ userEntity: User, tokenTTL: '1h' });",
+};
+const OBJECT_FRAGMENT: DocBlock = {
+  file: 'self-test.md',
+  line: 10,
+  code: 'imports: [DurinModule.forRoot({ userEntity: User })];',
+};
+const UNKNOWN_NAME: DocBlock = {
+  file: 'self-test.md',
+  line: 20,
+  code: 'await tokenService.generateBearerToken(user);',
+};
+
 describe('the code blocks of the docs', () => {
   let results: Map<DocBlock, BlockResult>;
 
   beforeAll(() => {
-    results = new Map(checkBlocks(blocks).map((result) => [result.block, result]));
+    const all = checkBlocks([...blocks, WRONG_OPTION, OBJECT_FRAGMENT, UNKNOWN_NAME]);
+    results = new Map(all.map((result) => [result.block, result]));
   });
 
   it('finds the blocks of README.md and the guide', () => {
@@ -39,5 +57,51 @@ describe('the code blocks of the docs', () => {
       // A skip marker on a block that compiles is stale: drop it, so the block is checked.
       expect(errors.length).toBeGreaterThan(0);
     }
+  });
+
+  describe('the checker itself', () => {
+    it('refuses an option the library does not have, at the line of the block', () => {
+      const { errors } = results.get(WRONG_OPTION)!;
+      expect(errors).toEqual([expect.stringMatching(/^self-test\.md:1:\d+ TS2561 .*tokenTTL/)]);
+    });
+
+    it('refuses a `key: value` fragment, which TypeScript alone would take for a label', () => {
+      expect(results.get(OBJECT_FRAGMENT)!.errors).toEqual([
+        expect.stringContaining('`imports: …` is an object fragment'),
+      ]);
+    });
+
+    it('refuses a method the library does not have', () => {
+      expect(results.get(UNKNOWN_NAME)!.errors).toEqual([
+        expect.stringMatching(/^self-test\.md:20:\d+ TS2551 .*generateBearerToken/),
+      ]);
+    });
+
+    it('reads the skip marker with its reason, and flags one without a reason', () => {
+      const parsed = parseBlocks(
+        'x.md',
+        [
+          '<!-- ts-check: skip (pseudo-code) -->',
+          '```ts',
+          'a b c',
+          '```',
+          '<!-- ts-check: skip -->',
+          '```typescript',
+          'x',
+          '```',
+          '```bash',
+          'echo not checked',
+          '```',
+          '```ts',
+          'const checked = 1;',
+          '```',
+        ].join('\n'),
+      );
+      expect(parsed).toEqual([
+        { file: 'x.md', line: 3, code: 'a b c', skipReason: 'pseudo-code' },
+        { file: 'x.md', line: 7, code: 'x', badMarker: '<!-- ts-check: skip -->' },
+        { file: 'x.md', line: 13, code: 'const checked = 1;' },
+      ]);
+    });
   });
 });

@@ -11,7 +11,8 @@
  *   imports nor declares, the checker adds the import, from the library's exports (lib/index.ts),
  *   from {@link COMMON_IMPORTS} (Nest, TypeORM, throttler, Redis…), or from the reader's app in
  *   test/docs/app (`User`, `Admin`, `AuditInterceptor`, `CreateUsers1700000000000`, and the values
- *   `tokenService`, `tokens`, `user`, `users`, `config`). The added lines go after the block, so a
+ *   `tokenService`, `tokens`, `user`, `users`, `config`; `AppModule`, `OrdersController`,
+ *   `UserValidator`). The added lines go after the block, so a
  *   diagnostic's line is the block's own. `./users/user.entity` resolves to the reader's `User`.
  * - So a block must be complete TypeScript: statements, declarations, a whole class. A fragment
  *   that is not (`providers: [...]`, a method on its own) is shown in a complete form instead, or,
@@ -47,7 +48,12 @@ const SKIP = /^skip\s*\((.+)\)$/;
 
 /** Every ```ts block of one markdown file, with the marker on the line before its fence. */
 export function extractBlocks(file: string): DocBlock[] {
-  const lines = readFileSync(join(REPO_ROOT, file), 'utf8').split('\n');
+  return parseBlocks(file, readFileSync(join(REPO_ROOT, file), 'utf8'));
+}
+
+/** {@link extractBlocks} of a markdown text. */
+export function parseBlocks(file: string, markdown: string): DocBlock[] {
+  const lines = markdown.split('\n');
   const blocks: DocBlock[] = [];
   let openFence: string | null = null;
   for (let i = 0; i < lines.length; i++) {
@@ -122,6 +128,9 @@ export const COMMON_IMPORTS: Readonly<Record<string, string>> = {
     'user',
     'users',
   ]),
+  ...from('./app.module', ['AppModule']),
+  ...from('./orders.controller', ['OrdersController']),
+  ...from('./user.validator', ['UserValidator']),
 };
 
 /** Namespace imports: `bcrypt.compare(...)` (bcryptjs has bcrypt's API). */

@@ -9,7 +9,7 @@ export class User {
   @Column({ type: 'varchar', length: 150, unique: true })
   username!: string;
 
-  @Column({ name: 'password_hash', type: 'varchar', length: 100, select: false })
+  @Column({ name: 'password_hash', type: 'varchar', length: 100 })
   passwordHash!: string;
 
   @Column({ name: 'is_active', type: 'boolean', default: true })
