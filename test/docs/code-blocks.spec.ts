@@ -5,7 +5,14 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BlockResult, checkBlocks, DocBlock, extractBlocks, parseBlocks, REPO_ROOT } from './doc-blocks';
+import {
+  BlockResult,
+  checkBlocks,
+  DocBlock,
+  extractBlocks,
+  parseBlocks,
+  REPO_ROOT,
+} from './doc-blocks';
 
 const DOC_FILES = [
   'README.md',

@@ -151,7 +151,9 @@ export function libraryExports(): string[] {
         names.push(...statement.exportClause.elements.map((e) => e.name.text));
       }
     } else if (ts.canHaveModifiers(statement)) {
-      const exported = ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+      const exported = ts
+        .getModifiers(statement)
+        ?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
       if (!exported) continue;
       if (ts.isVariableStatement(statement)) {
         for (const d of statement.declarationList.declarations) {
@@ -181,9 +183,12 @@ function namesOf(source: ts.SourceFile): { declared: Set<string>; used: Set<stri
       if (clause.name) declared.add(clause.name.text);
       const bindings = clause.namedBindings;
       if (bindings && ts.isNamespaceImport(bindings)) declared.add(bindings.name.text);
-      if (bindings && ts.isNamedImports(bindings)) bindings.elements.forEach((e) => declared.add(e.name.text));
+      if (bindings && ts.isNamedImports(bindings))
+        bindings.elements.forEach((e) => declared.add(e.name.text));
     } else if (ts.isVariableStatement(statement)) {
-      statement.declarationList.declarations.forEach((d) => ts.isIdentifier(d.name) && declared.add(d.name.text));
+      statement.declarationList.declarations.forEach(
+        (d) => ts.isIdentifier(d.name) && declared.add(d.name.text),
+      );
     } else if (
       (ts.isClassDeclaration(statement) ||
         ts.isFunctionDeclaration(statement) ||
@@ -217,7 +222,9 @@ export function blockModule(code: string, catalogue: Readonly<Record<string, str
     const module = Object.hasOwn(catalogue, name) ? catalogue[name] : undefined;
     if (module) byModule.set(module, [...(byModule.get(module) ?? []), name]);
   }
-  const imports = [...byModule].map(([module, names]) => `import { ${names.join(', ')} } from '${module}';`);
+  const imports = [...byModule].map(
+    ([module, names]) => `import { ${names.join(', ')} } from '${module}';`,
+  );
   // Imports are hoisted, so putting them last keeps the block's line numbers.
   return [code, '', ...namespaces, ...imports, 'export {};', ''].join('\n');
 }
@@ -272,13 +279,18 @@ export function checkBlocks(blocks: readonly DocBlock[]): BlockResult[] {
   };
 
   const program = ts.createProgram([...virtual.keys()], options, host);
-  const global = program.getOptionsDiagnostics().map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  const global = program
+    .getOptionsDiagnostics()
+    .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
   if (global.length > 0) throw new Error(`compiler options: ${global.join('; ')}`);
 
   return [...virtual].map(([fileName, { block }]) => {
     const source = program.getSourceFile(fileName);
     if (!source) throw new Error(`${fileName} is not in the program`);
-    const diagnostics = [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)];
+    const diagnostics = [
+      ...program.getSyntacticDiagnostics(source),
+      ...program.getSemanticDiagnostics(source),
+    ];
     const fragments = source.statements.filter(ts.isLabeledStatement).map((statement) => {
       const { line } = source.getLineAndCharacterOfPosition(statement.getStart(source));
       // `imports: [...]` parses as a label and an expression, checked against nothing.

@@ -4,16 +4,11 @@
  * neither imports nor declares them). Real classes, so decorators and DI metadata type-check; the
  * variables are declarations only, as a snippet's "given a tokenService…".
  */
-import {
-  CallHandler,
-  ExecutionContext,
-  Injectable,
-  NestInterceptor,
-} from '@nestjs/common';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Column, Entity, MigrationInterface, PrimaryGeneratedColumn, Repository } from 'typeorm';
 import type { Observable } from 'rxjs';
-import type { TokenService } from 'nestjs-durin';
+import type { TokenService } from '../../../lib';
 import { User } from './users/user.entity';
 
 export { User };
