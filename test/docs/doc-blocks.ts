@@ -9,11 +9,12 @@
  *   `nestjs-durin/*` to lib/*.
  * - A block may leave out the imports every reader has: for each name the block uses but neither
  *   imports nor declares, the checker adds the import, from the library's exports (lib/index.ts),
- *   from {@link COMMON_IMPORTS} (Nest, TypeORM, throttler, Redis…), or from the reader's app in
- *   test/docs/app (`User`, `Admin`, `AuditInterceptor`, `CreateUsers1700000000000`, and the values
- *   `tokenService`, `tokens`, `user`, `users`, `config`; `AppModule`, `OrdersController`,
- *   `UserValidator`). The added lines go after the block, so a
- *   diagnostic's line is the block's own. `./users/user.entity` resolves to the reader's `User`.
+ *   from {@link COMMON_IMPORTS} (Nest, TypeORM, throttler, Redis, the reader's app in
+ *   test/docs/app/src: `User`, `AppModule`, `tokenService`…), `bcrypt` and `request` (supertest).
+ *   The added lines go after the block, so a diagnostic's line is the block's own. Jest's globals
+ *   are there too (the repo's `types`).
+ * - Relative imports resolve as from a file in test/docs/app/src: `./users/user.entity`,
+ *   `../src/app.module`.
  * - So a block must be complete TypeScript: statements, declarations, a whole class. A fragment
  *   that is not (`providers: [...]`, a method on its own) is shown in a complete form instead, or,
  *   when that would hurt the prose, marked skipped on the line right before its fence, with a
@@ -27,8 +28,11 @@ import { basename, join, resolve } from 'node:path';
 import * as ts from 'typescript';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
-/** Where the blocks "live": next to the reader's app, so its relative imports resolve. */
-const APP_DIR = join(REPO_ROOT, 'test', 'docs', 'app');
+/**
+ * Where the blocks "live": in the `src/` of the reader's app (test/docs/app), so `./users/user.entity`
+ * and, from a test file, `../src/app.module` resolve.
+ */
+const APP_DIR = join(REPO_ROOT, 'test', 'docs', 'app', 'src');
 
 export interface DocBlock {
   /** Repo-relative markdown file. */
@@ -94,6 +98,7 @@ export const COMMON_IMPORTS: Readonly<Record<string, string>> = {
     'Get',
     'HttpCode',
     'HttpStatus',
+    'INestApplication',
     'Inject',
     'Injectable',
     'Logger',
@@ -117,6 +122,8 @@ export const COMMON_IMPORTS: Readonly<Record<string, string>> = {
   ...from('@nest-lab/throttler-storage-redis', ['ThrottlerStorageRedisService']),
   ...from('ioredis', ['Redis']),
   ...from('@nestjs/websockets', ['SubscribeMessage', 'WebSocketGateway']),
+  ...from('@nestjs/testing', ['Test', 'TestingModule']),
+  ...from('@nestjs/swagger', ['DocumentBuilder', 'SwaggerModule']),
   ...from('./reader-app', [
     'Admin',
     'AuditInterceptor',
@@ -130,11 +137,15 @@ export const COMMON_IMPORTS: Readonly<Record<string, string>> = {
   ]),
   ...from('./app.module', ['AppModule']),
   ...from('./orders.controller', ['OrdersController']),
+  ...from('./orders.service', ['OrdersService']),
   ...from('./user.validator', ['UserValidator']),
 };
 
 /** Namespace imports: `bcrypt.compare(...)` (bcryptjs has bcrypt's API). */
 const NAMESPACE_IMPORTS: Readonly<Record<string, string>> = { bcrypt: 'bcryptjs' };
+
+/** Default imports: `request(app.getHttpServer())`. */
+const DEFAULT_IMPORTS: Readonly<Record<string, string>> = { request: 'supertest' };
 
 function from(module: string, names: string[]): Record<string, string> {
   return Object.fromEntries(names.map((name) => [name, module]));
@@ -219,6 +230,8 @@ export function blockModule(code: string, catalogue: Readonly<Record<string, str
     if (Object.hasOwn(NAMESPACE_IMPORTS, name)) {
       namespaces.push(`import * as ${name} from '${NAMESPACE_IMPORTS[name]}';`);
     }
+    if (Object.hasOwn(DEFAULT_IMPORTS, name))
+      namespaces.push(`import ${name} from '${DEFAULT_IMPORTS[name]}';`);
     const module = Object.hasOwn(catalogue, name) ? catalogue[name] : undefined;
     if (module) byModule.set(module, [...(byModule.get(module) ?? []), name]);
   }
@@ -250,7 +263,6 @@ function compilerOptions(): ts.CompilerOptions {
     noEmit: true,
     declaration: false,
     sourceMap: false,
-    types: ['node'],
     baseUrl: REPO_ROOT,
     paths: { 'nestjs-durin': ['lib/index.ts'], 'nestjs-durin/*': ['lib/*'] },
   };

@@ -8,7 +8,7 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { ConfigService } from '@nestjs/config';
 import { Column, Entity, MigrationInterface, PrimaryGeneratedColumn, Repository } from 'typeorm';
 import type { Observable } from 'rxjs';
-import type { TokenService } from '../../../lib';
+import type { TokenService } from '../../../../lib';
 import { User } from './users/user.entity';
 
 export { User };

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { DurinLoginCredentials, DurinUserValidator } from '../../../lib';
+import type { DurinLoginCredentials, DurinUserValidator } from '../../../../lib';
 import { User } from './users/user.entity';
 
 /** The reader's password check (docs/guide.md shows a real one). */

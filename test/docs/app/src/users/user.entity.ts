@@ -9,6 +9,9 @@ export class User {
   @Column({ type: 'varchar', length: 150, unique: true })
   username!: string;
 
+  @Column({ type: 'varchar', length: 254, nullable: true })
+  email!: string | null;
+
   @Column({ name: 'password_hash', type: 'varchar', length: 100 })
   passwordHash!: string;
 
