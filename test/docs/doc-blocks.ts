@@ -24,7 +24,7 @@
  *   understood, and when a skipped block compiles after all (drop the marker then).
  */
 import { readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as ts from 'typescript';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -275,7 +275,8 @@ export function checkBlocks(blocks: readonly DocBlock[]): BlockResult[] {
 
   const virtual = new Map<string, { block: DocBlock; text: string }>();
   blocks.forEach((block) => {
-    const fileName = join(APP_DIR, `${basename(block.file, '.md')}-L${block.line}.doc.ts`);
+    // README.md:33 → README_md-L33.doc.ts; unique per block, and named after it in diagnostics.
+    const fileName = join(APP_DIR, `${block.file.replace(/[/.]/g, '_')}-L${block.line}.doc.ts`);
     virtual.set(fileName, { block, text: blockModule(block.code, catalogue) });
   });
 
