@@ -102,12 +102,17 @@ describe('the code blocks of the docs', () => {
           '```ts',
           'const checked = 1;',
           '```',
+          '- in a list:',
+          '  ```ts',
+          '  const indented = 2;',
+          '  ```',
         ].join('\n'),
       );
       expect(parsed).toEqual([
         { file: 'x.md', line: 3, code: 'a b c', skipReason: 'pseudo-code' },
         { file: 'x.md', line: 7, code: 'x', badMarker: '<!-- ts-check: skip -->' },
         { file: 'x.md', line: 13, code: 'const checked = 1;' },
+        { file: 'x.md', line: 17, code: 'const indented = 2;' },
       ]);
     });
   });

@@ -46,7 +46,7 @@ export interface DocBlock {
   badMarker?: string;
 }
 
-const FENCE_OPEN = /^```(ts|typescript)\s*$/;
+const FENCE_OPEN = /^\s*```(ts|typescript)\s*$/;
 const MARKER = /^<!--\s*ts-check:\s*(.*?)\s*-->$/;
 const SKIP = /^skip\s*\((.+)\)$/;
 
@@ -63,18 +63,24 @@ export function parseBlocks(file: string, markdown: string): DocBlock[] {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     if (openFence !== null) {
-      if (line.trimEnd() === openFence) openFence = null;
+      if (line.trim() === openFence) openFence = null;
       continue;
     }
-    const fence = /^(`{3,}|~{3,})/.exec(line);
+    const fence = /^\s*(`{3,}|~{3,})/.exec(line);
     if (!fence) continue;
     if (!FENCE_OPEN.test(line)) {
       openFence = fence[1];
       continue;
     }
-    const end = lines.findIndex((l, j) => j > i && l.trimEnd() === '```');
+    // A block in a list item is indented; its code is compiled without that indentation.
+    const indent = /^\s*/.exec(line)![0];
+    const end = lines.findIndex((l, j) => j > i && l.trim() === '```');
     if (end < 0) throw new Error(`${file}:${i + 1}: unclosed code block`);
-    const block: DocBlock = { file, line: i + 2, code: lines.slice(i + 1, end).join('\n') };
+    const code = lines
+      .slice(i + 1, end)
+      .map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l))
+      .join('\n');
+    const block: DocBlock = { file, line: i + 2, code };
     const marker = MARKER.exec((lines[i - 1] ?? '').trim());
     if (marker) {
       const skip = SKIP.exec(marker[1]);
