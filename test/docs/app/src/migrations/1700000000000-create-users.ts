@@ -1,0 +1,1 @@
+export { CreateUsers1700000000000 } from '../reader-app';
