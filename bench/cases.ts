@@ -6,6 +6,7 @@ import type { BenchAppConfig } from './app/server';
 import type { BenchData, DatabaseName } from './datasets';
 import { HOT_SET, SMALL_TABLE } from './datasets';
 import { cycle, drawn } from './draws';
+import { BENCH_TAG_KEY } from './seed';
 import type { LoadSpec } from './measure';
 
 /** The process hosting an app: `main` hosts every app but the two of the multi-process cases. */
@@ -35,6 +36,8 @@ export const BENCH_APPS: BenchApp[] = [
   // Own apps for the working-set cases, so that no other case's tokens sit in their caches.
   { name: 'cached-zipf', database: 'main', ...cached },
   { name: 'cached-uniform', database: 'main', ...cached },
+  // The forged-token flood: a `tokenTagKey`, so never-issued tagged tokens are refused in memory.
+  { name: 'cached-tagged', database: 'main', ...cached, tokenTagKey: BENCH_TAG_KEY },
   { name: 'uncached-main', database: 'main', ...uncached },
   { name: 'uncached-small', database: 'small', ...uncached },
   { name: 'uncached-large', database: 'large', ...uncached },
@@ -238,6 +241,14 @@ export function benchCases(data: BenchData, cookieName: string, largeTable: numb
       app: 'cached',
       path: '/bench/durin',
       next: cycle(data.forged, bearer),
+      expect: 401,
+    },
+    {
+      id: 'flood-forged',
+      label: `flood: ${data.forgedTagged.length} distinct forged tagged tokens, tokenTagKey set (cache on)`,
+      app: 'cached-tagged',
+      path: '/bench/durin',
+      next: cycle(data.forgedTagged, bearer),
       expect: 401,
     },
     {

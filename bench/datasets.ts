@@ -7,6 +7,7 @@ import { JWT_SECRET } from './app/peers';
 import type { BenchConfig } from './config';
 import { uniformDraws, zipfDraws } from './draws';
 import {
+  forgedTaggedTokens,
   forgedTokens,
   insertFiller,
   insertTokens,
@@ -49,6 +50,8 @@ export interface BenchData {
   uniform: Uint32Array;
   jwts: string[];
   forged: string[];
+  /** Tagged-format tokens with a tag made under another key (the `flood-forged` case). */
+  forgedTagged: string[];
   junk: string[];
 }
 
@@ -68,6 +71,7 @@ export function generateData(config: BenchConfig): BenchData {
       sign({ sub: t.userId }, JWT_SECRET, { algorithm: 'HS256', expiresIn: '1d' }),
     ),
     forged: forgedTokens(FLOOD_DISTINCT),
+    forgedTagged: forgedTaggedTokens(FLOOD_DISTINCT),
     junk: junkTokens(FLOOD_DISTINCT),
   };
 }

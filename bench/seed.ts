@@ -6,6 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AuthTokenEntity, ClientEntity } from '../lib';
 import { TokenFormat } from '../lib/tokens/token-format';
+import { TokenTag } from '../lib/tokens/token-tag';
 import { SAMPLE_MIGRATIONS } from '../sample-app/src/database/database.options';
 import { User } from '../sample-app/src/users/user.entity';
 
@@ -41,6 +42,21 @@ export function newToken(index: number, authType: SeedToken['authType'] = 'heade
 /** Well-formed access tokens nobody issued (valid checksum): what an attacker can make today. */
 export function forgedTokens(count: number): string[] {
   return Array.from({ length: count }, () => format.generate('access'));
+}
+
+/** The `tokenTagKey` of the app of the forged-token flood (bench only). */
+export const BENCH_TAG_KEY = 'bench-token-tag-key-0123456789-abcdefghij';
+
+/**
+ * Well-formed tokens of the tagged format (valid checksum) whose tag was made under a key the
+ * server does not have: what an attacker can make once the app has a `tokenTagKey`.
+ */
+export function forgedTaggedTokens(count: number): string[] {
+  const attacker = new TokenFormat('durin', {
+    tag: new TokenTag(['an-attacker-guess-of-the-key-0123456789-xyz']),
+    acceptUntagged: false,
+  });
+  return Array.from({ length: count }, () => attacker.generate('access'));
 }
 
 /** The same length and alphabet with a broken checksum: rejected before any hashing or SQL. */

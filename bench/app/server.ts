@@ -22,6 +22,8 @@ export interface BenchAppConfig {
   autoRefresh: boolean;
   /** nestjs-durin's `autoRefreshInterval`; default `'1m'`. */
   autoRefreshInterval?: '1s' | '1m' | '1h';
+  /** nestjs-durin's `tokenTagKey` (the forged-token flood); default none. */
+  tokenTagKey?: string;
 }
 
 @Module({})
@@ -47,6 +49,7 @@ class BenchAppModule {
               : false,
             autoRefresh: config.autoRefresh,
             autoRefreshInterval: config.autoRefreshInterval ?? '1m',
+            ...(config.tokenTagKey === undefined ? {} : { tokenTagKey: config.tokenTagKey }),
             // For the `/bench/durin-throttled` case: every token counted per (user, client), at a
             // rate the run never reaches, so the case measures the counting, not 429s.
             throttle: { defaultRate: '999999999/m', refresh: false },
