@@ -102,7 +102,7 @@ function pickStatic(options: DurinStaticOptions): DurinStaticOptions {
  * {@link AuthCookieService}; the clock is a
  * provider under `DURIN_CLOCK` that tests can override. With `routes: { path }` it also mounts the
  * ready-made session endpoints (refresh, renew, logout, logoutall, sessions, apiaccess) under
- * `path`; those need the optional peers class-validator and class-transformer.
+ * `path`; only those load class-validator and class-transformer (dependencies of this package).
  *
  * @example
  * DurinModule.forRoot({ userEntity: User, tokenTtl: '1h', isGlobal: true })

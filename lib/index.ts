@@ -82,7 +82,7 @@ export { getRequestCredential } from './http/request-credential';
 export type { RequestCredential } from './http/request-credential';
 export { DurinRoutesModule } from './routes/durin-routes.module';
 export type { DurinRoutesModuleOptions } from './routes/durin-routes.module';
-// Types only: the routes controller itself is loaded on demand (class-validator is an optional peer).
+// Types only: the routes controller itself is loaded on demand, and with it class-validator.
 export type {
   DurinApiKeyCreatedResponse,
   DurinApiKeyResponse,

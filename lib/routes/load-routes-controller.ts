@@ -5,22 +5,13 @@ import { checkLoginOptions, createDurinLoginController } from './durin-login.con
 
 /**
  * The routes controller for a mount. Loaded only when routes are mounted: it needs
- * class-validator and class-transformer (optional peer dependencies), which the core does not.
+ * class-validator and class-transformer (dependencies of this package), which the core does not,
+ * so an app without the routes never loads them.
  * Both ways of mounting (`routes: { path }` and `DurinRoutesModule`) come through here.
  */
 export function loadRoutesController(mount: DurinRoutesMount, option: string): Type<unknown> {
   if (typeof mount !== 'object' || mount === null || typeof mount.path !== 'string') {
     throw new DurinConfigurationError(option, "must be an object like { path: 'auth' }");
-  }
-  for (const peer of ['class-validator', 'class-transformer']) {
-    try {
-      require.resolve(peer);
-    } catch {
-      throw new DurinConfigurationError(
-        option,
-        `the ready-made routes need the optional peer dependency '${peer}' (npm install class-validator class-transformer)`,
-      );
-    }
   }
   type RoutesModule = typeof import('./durin-routes.controller');
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred on purpose, see above
