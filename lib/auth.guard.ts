@@ -22,7 +22,11 @@ import {
 } from './errors/durin-http.exception';
 import { DurinRequest, readAuthorizationHeader, readCookieHeader } from './http/durin-request';
 import { getDurinRequest, getDurinResponse } from './http/execution-context';
-import { rememberCredential, wasAcceptedBy } from './http/request-credential';
+import {
+  RequestCredential,
+  rememberCredential,
+  wasAcceptedBy,
+} from './http/request-credential';
 import { canWriteHeaders, setResponseHeaders } from './http/response-headers';
 import { AuthType } from './interfaces/durin-module-options.interface';
 import { ResolvedDurinOptions } from './options/resolved-options';
@@ -155,11 +159,30 @@ export class AuthGuard implements CanActivate {
       request.authToken = undefined;
     }
     try {
-      const { result, rawToken } = await this.authenticate(request);
+      // One await on the way to the token service: every async layer costs a promise per request.
+      const read = this.readCredential(request);
+      let result: DurinAuthResult;
+      let rawToken: string | undefined;
+      if ('ok' in read) {
+        result = read;
+      } else {
+        rawToken = read.rawToken;
+        // Under enableAuthRestriction, TokenService refuses a token used outside its auth type.
+        const outcome = await this.tokenService.authenticate(rawToken, read.source);
+        result = outcome.ok
+          ? {
+              ok: true,
+              user: outcome.user,
+              token: outcome.token,
+              source: read.source,
+              autoRefreshed: outcome.autoRefreshed,
+            }
+          : { ok: false, code: outcome.reason, source: read.source };
+      }
       this.handleRequest(result, request);
       assertClientPermitted(this.reflector, context, request.authToken);
       if (result.ok && rawToken !== undefined) {
-        rememberCredential(request, { rawToken, source: result.source }, this.tokenService);
+        rememberCredential(request, rawToken, result.source, this.tokenService);
         if (result.autoRefreshed && result.source === 'cookie') {
           this.refreshCookie(response, rawToken, result.token);
         }
@@ -204,52 +227,33 @@ export class AuthGuard implements CanActivate {
     request.authToken = result.token;
   }
 
-  private async authenticate(
-    request: DurinRequest,
-  ): Promise<{ result: DurinAuthResult; rawToken?: string }> {
+  /**
+   * The credential to check (header first, then cookie), or the refusal when there is none or it
+   * is malformed. Synchronous: a failed CSRF check throws here, before any lookup.
+   */
+  private readCredential(request: DurinRequest): RequestCredential | DurinAuthResult {
     const header = extractHeaderToken(
       readAuthorizationHeader(request),
       this.options.authHeaderPrefixes,
     );
     if (header.kind === 'malformed') {
-      return { result: { ok: false, code: 'token_invalid', source: 'header' } };
+      return { ok: false, code: 'token_invalid', source: 'header' };
     }
     if (header.kind === 'token') {
-      return this.verify(header.token, 'header');
+      return { rawToken: header.token, source: 'header' };
     }
     const cookie = extractCookieToken(readCookieHeader(request), this.options.authCookieNames);
     if (cookie.kind === 'malformed') {
-      return { result: { ok: false, code: 'token_invalid', source: 'cookie' } };
+      return { ok: false, code: 'token_invalid', source: 'cookie' };
     }
     if (cookie.kind === 'token') {
       // A cookie rides along on cross-site requests, so state-changing ones must prove they come
       // from our pages (REQ-CSRF-01). Checked before the lookup: a forged request changes
       // nothing, not even `lastUsedAt`, and costs no query. Header tokens need no such proof.
       assertCsrf(request, this.options.csrf, cookie.token);
-      return this.verify(cookie.token, 'cookie');
+      return { rawToken: cookie.token, source: 'cookie' };
     }
-    return { result: { ok: false, code: 'token_missing', source: undefined } };
-  }
-
-  private async verify(
-    rawToken: string,
-    source: AuthType,
-  ): Promise<{ result: DurinAuthResult; rawToken?: string }> {
-    // Under enableAuthRestriction, TokenService refuses a token used outside its auth type.
-    const outcome = await this.tokenService.authenticate(rawToken, source);
-    if (!outcome.ok) {
-      return { result: { ok: false, code: outcome.reason, source } };
-    }
-    return {
-      result: {
-        ok: true,
-        user: outcome.user,
-        token: outcome.token,
-        source,
-        autoRefreshed: outcome.autoRefreshed,
-      },
-      rawToken,
-    };
+    return { ok: false, code: 'token_missing', source: undefined };
   }
 
   // --- abilities (issue 11) ---

@@ -9,34 +9,57 @@ export interface RequestCredential {
 }
 
 /**
- * The credential of each authenticated request, keyed by the request object. Kept off the request
- * itself so the raw token cannot end up in a log line that dumps the request, and collected with
- * the request.
+ * One instance's acceptance of a request, chained to any earlier one. With several DurinModule
+ * instances a request may pass one instance's guard and then meet another's, which must check it
+ * again: a token of one instance means nothing to the other. One object per accepted request (no
+ * Set, no second map): this is on the path of every authenticated request. The issuer and the
+ * chain are private fields, so what {@link getRequestCredential} hands out shows neither.
  */
-const credentials = new WeakMap<object, RequestCredential>();
+class AcceptedCredential implements RequestCredential {
+  readonly #issuer: object;
+  readonly #earlier: AcceptedCredential | undefined;
+
+  constructor(
+    readonly rawToken: string,
+    readonly source: AuthType,
+    issuer: object,
+    earlier: AcceptedCredential | undefined,
+  ) {
+    this.#issuer = issuer;
+    this.#earlier = earlier;
+  }
+
+  acceptedBy(issuer: object): boolean {
+    for (let at: AcceptedCredential | undefined = this; at !== undefined; at = at.#earlier) {
+      if (at.#issuer === issuer) return true;
+    }
+    return false;
+  }
+}
 
 /**
- * Which instances (their TokenService) accepted the request. With several DurinModule instances
- * a request may pass one instance's guard and then meet another's, which must check it again: a
- * token of one instance means nothing to the other.
+ * The credential of each authenticated request (the latest accepted), keyed by the request
+ * object. Kept off the request itself so the raw token cannot end up in a log line that dumps the
+ * request, and collected with the request.
  */
-const acceptedBy = new WeakMap<object, Set<object>>();
+const credentials = new WeakMap<object, AcceptedCredential>();
 
 /** @internal Set by the guard. */
 export function rememberCredential(
   request: object,
-  credential: RequestCredential,
+  rawToken: string,
+  source: AuthType,
   issuer: object,
 ): void {
-  credentials.set(request, credential);
-  const issuers = acceptedBy.get(request) ?? new Set<object>();
-  issuers.add(issuer);
-  acceptedBy.set(request, issuers);
+  credentials.set(
+    request,
+    new AcceptedCredential(rawToken, source, issuer, credentials.get(request)),
+  );
 }
 
 /** @internal Whether the instance of `issuer` already accepted this request. */
 export function wasAcceptedBy(request: object, issuer: object): boolean {
-  return acceptedBy.get(request)?.has(issuer) === true;
+  return credentials.get(request)?.acceptedBy(issuer) === true;
 }
 
 /** The credential the guard accepted for `request`, if any. */
