@@ -22,11 +22,7 @@ import {
 } from './errors/durin-http.exception';
 import { DurinRequest, readAuthorizationHeader, readCookieHeader } from './http/durin-request';
 import { getDurinRequest, getDurinResponse } from './http/execution-context';
-import {
-  RequestCredential,
-  rememberCredential,
-  wasAcceptedBy,
-} from './http/request-credential';
+import { RequestCredential, rememberCredential, wasAcceptedBy } from './http/request-credential';
 import { canWriteHeaders, setResponseHeaders } from './http/response-headers';
 import { AuthType } from './interfaces/durin-module-options.interface';
 import { ResolvedDurinOptions } from './options/resolved-options';

@@ -102,9 +102,9 @@ export class TokenAuthenticator<T extends AbstractAuthToken = AbstractAuthToken>
     }
     const rawToken = raw as string;
     const hasher = this.secrets.hasher;
-    const candidates = hasher.candidates(rawToken);
-    // Keyed by the hash under the newest pepper, never by the raw token (REQ-CACHE-04).
-    const cacheKey = candidates[0];
+    // Keyed by the hash under the newest pepper, never by the raw token (REQ-CACHE-04). A hit needs
+    // only that one; the other peppers' hashes are made for the store read.
+    const cacheKey = hasher.hash(rawToken);
     const cache = this.cache?.enabled ? this.cache : undefined;
     let token = readCache
       ? (cache?.lookup(cacheKey, this.clock.now()) as T | undefined)
@@ -118,7 +118,7 @@ export class TokenAuthenticator<T extends AbstractAuthToken = AbstractAuthToken>
       // Taken before the read: a revocation that lands while the query runs refuses the fill.
       ticket = cache?.ticket() ?? 0;
       const found = await guardStore(
-        () => this.store.findByAccessHash(candidates),
+        () => this.store.findByAccessHash(hasher.candidates(rawToken)),
         this.options.storeTimeoutMs,
       );
       if (!found || found.revokedAt !== null) {

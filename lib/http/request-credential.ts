@@ -30,10 +30,7 @@ class AcceptedCredential implements RequestCredential {
   }
 
   acceptedBy(issuer: object): boolean {
-    for (let at: AcceptedCredential | undefined = this; at !== undefined; at = at.#earlier) {
-      if (at.#issuer === issuer) return true;
-    }
-    return false;
+    return this.#issuer === issuer || this.#earlier?.acceptedBy(issuer) === true;
   }
 }
 

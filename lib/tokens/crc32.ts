@@ -17,10 +17,13 @@ const TABLE = (() => {
   return table;
 })();
 
-/** CRC-32 of an ASCII/latin1 string (tokens never hold anything else). */
-export function crc32(text: string): number {
+/**
+ * CRC-32 of an ASCII/latin1 string (tokens never hold anything else), or of its first `end`
+ * characters (no slice on the request path).
+ */
+export function crc32(text: string, end = text.length): number {
   let crc = 0xffffffff;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = 0; i < end; i++) {
     crc = TABLE[(crc ^ text.charCodeAt(i)) & 0xff] ^ (crc >>> 8);
   }
   return (crc ^ 0xffffffff) >>> 0;

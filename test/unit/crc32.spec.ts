@@ -37,3 +37,12 @@ describe('crc32', () => {
     }
   });
 });
+
+describe('crc32 of a prefix', () => {
+  it('equals the CRC of the slice', () => {
+    const text = 'durin_at_0123456789abcdefABCDEF';
+    for (let end = 0; end <= text.length; end++) {
+      expect(crc32(text, end)).toBe(crc32(text.slice(0, end)));
+    }
+  });
+});
