@@ -96,8 +96,10 @@ export class TokenAuthenticator<T extends AbstractAuthToken = AbstractAuthToken>
     authType: AuthType | undefined,
     readCache = true,
   ): Promise<Checked<T>> {
-    // Format and checksum first: junk never costs a hash or a query (REQ-GEN-03).
-    if (this.secrets.format.parse(raw) !== 'access') {
+    // Format and checksum first: junk never costs a hash or a query (REQ-GEN-03). The tag (an
+    // HMAC) waits for a cache miss: only tokens that passed it once can be in the cache.
+    const format = this.secrets.format;
+    if (format.parse(raw, false) !== 'access') {
       return { ok: false, reason: 'token_invalid' };
     }
     const rawToken = raw as string;
@@ -112,6 +114,11 @@ export class TokenAuthenticator<T extends AbstractAuthToken = AbstractAuthToken>
     const cached = token !== undefined;
     let ticket = 0;
     if (token === undefined) {
+      // Before the unknown-token cache and the store: a forged token costs no query and takes no
+      // slot in the unknown-token cache (issue 12).
+      if (!format.hasValidTag(rawToken)) {
+        return { ok: false, reason: 'token_invalid' };
+      }
       if (cache?.isKnownDead(cacheKey, this.clock.now())) {
         return { ok: false, reason: 'token_invalid' };
       }

@@ -91,13 +91,17 @@ export class TokenFormat {
    * alphabet or checksum; with a tag policy also a tag that verifies under no key, or an untagged
    * token once those are no longer accepted). Pure and cheap: this runs before any hashing, cache
    * or database work, so junk, forgeries and flooding never reach the store.
+   *
+   * `checkTag: false` leaves the tag (the one HMAC) to a later {@link hasValidTag}: for a caller
+   * that first looks in a cache only tokens verified earlier can be in, and verifies the tag
+   * before anything else (see `TokenAuthenticator`).
    */
-  parse(raw: unknown): TokenKind | null {
+  parse(raw: unknown, checkTag = true): TokenKind | null {
     if (typeof raw !== 'string') {
       return null;
     }
     if (this.tagging !== null && raw.length === this.taggedLength) {
-      return this.parseTagged(raw, this.tagging.tag);
+      return this.parseTagged(raw, checkTag ? this.tagging.tag : null);
     }
     if (raw.length !== this.tokenLength || this.tagging?.acceptUntagged === false) {
       return null;
@@ -115,8 +119,20 @@ export class TokenFormat {
       : null;
   }
 
+  /**
+   * Whether the tag of a token that {@link parse} accepted with `checkTag: false` verifies; `true`
+   * for a token of the untagged format (parse already decided whether those are accepted).
+   */
+  hasValidTag(raw: string): boolean {
+    return (
+      this.tagging === null ||
+      raw.length !== this.taggedLength ||
+      this.tagValid(raw, this.tagging.tag)
+    );
+  }
+
   /** {@link parse} for the tagged format: head, alphabet, checksum, then the tag (one HMAC). */
-  private parseTagged(raw: string, tag: TokenTag): TokenKind | null {
+  private parseTagged(raw: string, tag: TokenTag | null): TokenKind | null {
     let kind: TokenKind;
     if (raw.startsWith(this.taggedAccessHead)) {
       kind = 'access';
@@ -128,10 +144,12 @@ export class TokenFormat {
     if (!isBase62Range(raw, this.taggedAccessHead.length, raw.length) || !checksumMatches(raw)) {
       return null;
     }
+    return tag === null || this.tagValid(raw, tag) ? kind : null;
+  }
+
+  private tagValid(raw: string, tag: TokenTag): boolean {
     const signedEnd = raw.length - CHECKSUM_CHARS - TAG_CHARS;
-    return tag.verify(raw.slice(0, signedEnd), raw.slice(signedEnd, raw.length - CHECKSUM_CHARS))
-      ? kind
-      : null;
+    return tag.verify(raw.slice(0, signedEnd), raw.slice(signedEnd, raw.length - CHECKSUM_CHARS));
   }
 }
 
