@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { assertAbilities, routeAbilityRequirements } from './abilities/route-abilities';
+import { assertAbilities } from './abilities/route-abilities';
 import { AuthCookieService } from './cookies/auth-cookie.service';
-import { assertClientPermitted } from './clients/client-permissions';
+import { assertPolicyAdmits } from './clients/client-permissions';
 import { extractCookieToken } from './credentials/extract-cookie-token';
 import { assertCsrf } from './csrf/csrf';
 import { extractHeaderToken } from './credentials/extract-header-token';
@@ -12,7 +12,7 @@ import {
   getTokenServiceToken,
   isNamedInstance,
 } from './durin-instance';
-import { DURIN_PUBLIC_KEY, DURIN_RESOLVED_OPTIONS } from './durin.constants';
+import { DURIN_RESOLVED_OPTIONS } from './durin.constants';
 import { AbstractAuthToken } from './entities/abstract-auth-token.entity';
 import { DurinError } from './errors/durin.error';
 import {
@@ -24,6 +24,7 @@ import { DurinRequest, readAuthorizationHeader, readCookieHeader } from './http/
 import { getDurinRequest, getDurinResponse } from './http/execution-context';
 import { RequestCredential, rememberCredential, wasAcceptedBy } from './http/request-credential';
 import { canWriteHeaders, setResponseHeaders } from './http/response-headers';
+import { RouteRules, RouteRulesMemo } from './http/route-rules';
 import { AuthType } from './interfaces/durin-module-options.interface';
 import { ResolvedDurinOptions } from './options/resolved-options';
 import { TokenService } from './token.service';
@@ -87,7 +88,12 @@ export class AuthGuard implements CanActivate {
     protected readonly tokenService: TokenService,
     protected readonly authCookies: AuthCookieService,
     @Inject(DURIN_RESOLVED_OPTIONS) protected readonly options: ResolvedDurinOptions,
-  ) {}
+  ) {
+    this.routeRules = new RouteRulesMemo(reflector);
+  }
+
+  /** The decorators of each route, read once (they cannot change after the classes exist). */
+  private readonly routeRules: RouteRulesMemo;
 
   /**
    * This guard bound to the DurinModule instance `name` (`DurinModule.forRoot({ name })`): a
@@ -127,11 +133,8 @@ export class AuthGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(DURIN_PUBLIC_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (isPublic === true) {
+    const rules = this.routeRules.of(context);
+    if (rules.isPublic) {
       return true;
     }
     const request = this.getRequest(context);
@@ -143,8 +146,8 @@ export class AuthGuard implements CanActivate {
       // The client policy and the abilities are checked again all the same: they cost no query,
       // and the guard that accepted the request first may be a subclass (or an app's guard, or one
       // with its own handleRequest) that never checked them for this route.
-      assertClientPermitted(this.reflector, context, request.authToken);
-      this.checkAbilities(context, request, this.getResponse(context));
+      assertPolicyAdmits(rules.clients, request.authToken);
+      this.checkAbilities(rules, request, this.getResponse(context));
       return true;
     }
     const response = this.getResponse(context);
@@ -176,14 +179,14 @@ export class AuthGuard implements CanActivate {
           : { ok: false, code: outcome.reason, source: read.source };
       }
       this.handleRequest(result, request);
-      assertClientPermitted(this.reflector, context, request.authToken);
+      assertPolicyAdmits(rules.clients, request.authToken);
       if (result.ok && rawToken !== undefined) {
         rememberCredential(request, rawToken, result.source, this.tokenService);
         if (result.autoRefreshed && result.source === 'cookie') {
           this.refreshCookie(response, rawToken, result.token);
         }
       }
-      this.checkAbilities(context, request, response);
+      this.checkAbilities(rules, request, response);
       return true;
     } catch (error) {
       const httpError = toDurinHttpException(error) ?? error;
@@ -258,12 +261,8 @@ export class AuthGuard implements CanActivate {
    * query, the abilities came with the token. A request let through without a token (an
    * overridden `handleRequest`) cannot hold any, so such a route answers it as unauthenticated.
    */
-  private checkAbilities(
-    context: ExecutionContext,
-    request: DurinRequest,
-    response: unknown,
-  ): void {
-    const requirements = routeAbilityRequirements(this.reflector, context);
+  private checkAbilities(rules: RouteRules, request: DurinRequest, response: unknown): void {
+    const requirements = rules.abilities;
     if (requirements.length === 0) return;
     try {
       const token = request.authToken as AbstractAuthToken | undefined;
