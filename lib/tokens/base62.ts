@@ -34,14 +34,6 @@ export function decodeBase62Range(text: string, from: number, to: number): numbe
   return value;
 }
 
-/** Whether every character of `text[from, to)` is base62. */
-export function isBase62Range(text: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    if (base62Digit(text.charCodeAt(i)) < 0) return false;
-  }
-  return true;
-}
-
 function base62Digit(code: number): number {
   if (code >= 48 && code <= 57) return code - 48; // 0-9
   if (code >= 65 && code <= 90) return code - 55; // A-Z
