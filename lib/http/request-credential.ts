@@ -46,6 +46,22 @@ class AcceptedCredential implements RequestCredential {
   acceptedBy(issuer: object): boolean {
     return this.#issuer === issuer || this.#earlier?.acceptedBy(issuer) === true;
   }
+
+  count(): number {
+    return 1 + (this.#earlier?.count() ?? 0);
+  }
+
+  /**
+   * The chain without `issuer`'s acceptance, to put a new one of it in front: a WebSocket
+   * handshake is accepted again on every message and must not grow a chain per message.
+   */
+  without(issuer: object): AcceptedCredential | undefined {
+    const earlier = this.#earlier?.without(issuer);
+    if (this.#issuer === issuer) return earlier;
+    return earlier === this.#earlier
+      ? this
+      : new AcceptedCredential(this.#rawToken, this.#source, this.#issuer, earlier);
+  }
 }
 
 /**
@@ -75,13 +91,18 @@ export function rememberCredential(
     rawToken,
     source,
     issuer,
-    acceptedOf(request),
+    acceptedOf(request)?.without(issuer),
   );
 }
 
 /** @internal Whether the instance of `issuer` already accepted this request. */
 export function wasAcceptedBy(request: object, issuer: object): boolean {
   return acceptedOf(request)?.acceptedBy(issuer) === true;
+}
+
+/** @internal How many instances' acceptances are kept for `request` (tests). */
+export function acceptanceCount(request: object): number {
+  return acceptedOf(request)?.count() ?? 0;
 }
 
 /** The credential the guard accepted for `request`, if any. */

@@ -1,6 +1,10 @@
 import { inspect } from 'node:util';
 import { getRequestCredential } from '../../lib';
-import { rememberCredential, wasAcceptedBy } from '../../lib/http/request-credential';
+import {
+  acceptanceCount,
+  rememberCredential,
+  wasAcceptedBy,
+} from '../../lib/http/request-credential';
 
 const RAW = 'durin_at_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG123456';
 
@@ -23,6 +27,21 @@ describe('the credential kept for an authenticated request', () => {
     expect(wasAcceptedBy(request, first)).toBe(true);
     expect(wasAcceptedBy(request, second)).toBe(true);
     expect(wasAcceptedBy({ headers: {} }, first)).toBe(false);
+  });
+
+  it('keeps one acceptance per instance however often the same request is accepted again', () => {
+    // A WebSocket handshake object is accepted again on every message of its socket.
+    const handshake = { headers: {} };
+    const first = {};
+    const second = {};
+    rememberCredential(handshake, RAW, 'header', second);
+    for (let i = 0; i < 100; i++) rememberCredential(handshake, `${RAW}${i}`, 'header', first);
+    expect(getRequestCredential(handshake)?.rawToken).toBe(`${RAW}99`);
+    expect(wasAcceptedBy(handshake, first)).toBe(true);
+    expect(wasAcceptedBy(handshake, second)).toBe(true);
+    // Two acceptances kept, not 101: `second`'s, then the latest of `first`.
+    expect(acceptanceCount(handshake)).toBe(2);
+    expect(wasAcceptedBy(handshake, {})).toBe(false);
   });
 
   it('never shows the raw token when the request is logged or serialised', () => {
