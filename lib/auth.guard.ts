@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { assertAbilities, routeAbilityRequirements } from './abilities/route-abilities';
+import { assertAbilities } from './abilities/route-abilities';
 import { AuthCookieService } from './cookies/auth-cookie.service';
-import { assertClientPermitted } from './clients/client-permissions';
+import { assertPolicyAdmits } from './clients/client-permissions';
 import { extractCookieToken } from './credentials/extract-cookie-token';
 import { assertCsrf } from './csrf/csrf';
 import { extractHeaderToken } from './credentials/extract-header-token';
@@ -12,7 +12,7 @@ import {
   getTokenServiceToken,
   isNamedInstance,
 } from './durin-instance';
-import { DURIN_PUBLIC_KEY, DURIN_RESOLVED_OPTIONS } from './durin.constants';
+import { DURIN_RESOLVED_OPTIONS } from './durin.constants';
 import { AbstractAuthToken } from './entities/abstract-auth-token.entity';
 import { DurinError } from './errors/durin.error';
 import {
@@ -22,8 +22,9 @@ import {
 } from './errors/durin-http.exception';
 import { DurinRequest, readAuthorizationHeader, readCookieHeader } from './http/durin-request';
 import { getDurinRequest, getDurinResponse } from './http/execution-context';
-import { rememberCredential, wasAcceptedBy } from './http/request-credential';
+import { RequestCredential, rememberCredential, wasAcceptedBy } from './http/request-credential';
 import { canWriteHeaders, setResponseHeaders } from './http/response-headers';
+import { RouteRules, RouteRulesMemo } from './http/route-rules';
 import { AuthType } from './interfaces/durin-module-options.interface';
 import { ResolvedDurinOptions } from './options/resolved-options';
 import { TokenService } from './token.service';
@@ -87,7 +88,12 @@ export class AuthGuard implements CanActivate {
     protected readonly tokenService: TokenService,
     protected readonly authCookies: AuthCookieService,
     @Inject(DURIN_RESOLVED_OPTIONS) protected readonly options: ResolvedDurinOptions,
-  ) {}
+  ) {
+    this.routeRules = new RouteRulesMemo(reflector);
+  }
+
+  /** The decorators of each route, read once (they cannot change after the classes exist). */
+  private readonly routeRules: RouteRulesMemo;
 
   /**
    * This guard bound to the DurinModule instance `name` (`DurinModule.forRoot({ name })`): a
@@ -127,11 +133,8 @@ export class AuthGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(DURIN_PUBLIC_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (isPublic === true) {
+    const rules = this.routeRules.of(context);
+    if (rules.isPublic) {
       return true;
     }
     const request = this.getRequest(context);
@@ -143,8 +146,8 @@ export class AuthGuard implements CanActivate {
       // The client policy and the abilities are checked again all the same: they cost no query,
       // and the guard that accepted the request first may be a subclass (or an app's guard, or one
       // with its own handleRequest) that never checked them for this route.
-      assertClientPermitted(this.reflector, context, request.authToken);
-      this.checkAbilities(context, request, this.getResponse(context));
+      assertPolicyAdmits(rules.clients, request.authToken);
+      this.checkAbilities(rules, request, this.getResponse(context));
       return true;
     }
     const response = this.getResponse(context);
@@ -155,16 +158,35 @@ export class AuthGuard implements CanActivate {
       request.authToken = undefined;
     }
     try {
-      const { result, rawToken } = await this.authenticate(request);
+      // One await on the way to the token service: every async layer costs a promise per request.
+      const read = this.readCredential(request);
+      let result: DurinAuthResult;
+      let rawToken: string | undefined;
+      if ('ok' in read) {
+        result = read;
+      } else {
+        rawToken = read.rawToken;
+        // Under enableAuthRestriction, TokenService refuses a token used outside its auth type.
+        const outcome = await this.tokenService.authenticate(rawToken, read.source);
+        result = outcome.ok
+          ? {
+              ok: true,
+              user: outcome.user,
+              token: outcome.token,
+              source: read.source,
+              autoRefreshed: outcome.autoRefreshed,
+            }
+          : { ok: false, code: outcome.reason, source: read.source };
+      }
       this.handleRequest(result, request);
-      assertClientPermitted(this.reflector, context, request.authToken);
+      assertPolicyAdmits(rules.clients, request.authToken);
       if (result.ok && rawToken !== undefined) {
-        rememberCredential(request, { rawToken, source: result.source }, this.tokenService);
+        rememberCredential(request, rawToken, result.source, this.tokenService);
         if (result.autoRefreshed && result.source === 'cookie') {
           this.refreshCookie(response, rawToken, result.token);
         }
       }
-      this.checkAbilities(context, request, response);
+      this.checkAbilities(rules, request, response);
       return true;
     } catch (error) {
       const httpError = toDurinHttpException(error) ?? error;
@@ -204,52 +226,33 @@ export class AuthGuard implements CanActivate {
     request.authToken = result.token;
   }
 
-  private async authenticate(
-    request: DurinRequest,
-  ): Promise<{ result: DurinAuthResult; rawToken?: string }> {
+  /**
+   * The credential to check (header first, then cookie), or the refusal when there is none or it
+   * is malformed. Synchronous: a failed CSRF check throws here, before any lookup.
+   */
+  private readCredential(request: DurinRequest): RequestCredential | DurinAuthResult {
     const header = extractHeaderToken(
       readAuthorizationHeader(request),
       this.options.authHeaderPrefixes,
     );
     if (header.kind === 'malformed') {
-      return { result: { ok: false, code: 'token_invalid', source: 'header' } };
+      return { ok: false, code: 'token_invalid', source: 'header' };
     }
     if (header.kind === 'token') {
-      return this.verify(header.token, 'header');
+      return { rawToken: header.token, source: 'header' };
     }
     const cookie = extractCookieToken(readCookieHeader(request), this.options.authCookieNames);
     if (cookie.kind === 'malformed') {
-      return { result: { ok: false, code: 'token_invalid', source: 'cookie' } };
+      return { ok: false, code: 'token_invalid', source: 'cookie' };
     }
     if (cookie.kind === 'token') {
       // A cookie rides along on cross-site requests, so state-changing ones must prove they come
       // from our pages (REQ-CSRF-01). Checked before the lookup: a forged request changes
       // nothing, not even `lastUsedAt`, and costs no query. Header tokens need no such proof.
       assertCsrf(request, this.options.csrf, cookie.token);
-      return this.verify(cookie.token, 'cookie');
+      return { rawToken: cookie.token, source: 'cookie' };
     }
-    return { result: { ok: false, code: 'token_missing', source: undefined } };
-  }
-
-  private async verify(
-    rawToken: string,
-    source: AuthType,
-  ): Promise<{ result: DurinAuthResult; rawToken?: string }> {
-    // Under enableAuthRestriction, TokenService refuses a token used outside its auth type.
-    const outcome = await this.tokenService.authenticate(rawToken, source);
-    if (!outcome.ok) {
-      return { result: { ok: false, code: outcome.reason, source } };
-    }
-    return {
-      result: {
-        ok: true,
-        user: outcome.user,
-        token: outcome.token,
-        source,
-        autoRefreshed: outcome.autoRefreshed,
-      },
-      rawToken,
-    };
+    return { ok: false, code: 'token_missing', source: undefined };
   }
 
   // --- abilities (issue 11) ---
@@ -258,12 +261,8 @@ export class AuthGuard implements CanActivate {
    * query, the abilities came with the token. A request let through without a token (an
    * overridden `handleRequest`) cannot hold any, so such a route answers it as unauthenticated.
    */
-  private checkAbilities(
-    context: ExecutionContext,
-    request: DurinRequest,
-    response: unknown,
-  ): void {
-    const requirements = routeAbilityRequirements(this.reflector, context);
+  private checkAbilities(rules: RouteRules, request: DurinRequest, response: unknown): void {
+    const requirements = rules.abilities;
     if (requirements.length === 0) return;
     try {
       const token = request.authToken as AbstractAuthToken | undefined;

@@ -13,6 +13,8 @@ import { guardStore } from '../store/store-calls';
 import { TokenStore } from '../store/token-store';
 import { TokenSecrets } from '../tokens/token-secrets';
 
+type Touched = 'none' | 'written' | 'slid' | 'missed';
+
 type Checked<T> =
   | { ok: true; token: T; cacheKey: string; cached: boolean }
   | { ok: false; reason: 'token_invalid' | 'token_expired' | 'user_inactive' };
@@ -44,11 +46,14 @@ export class TokenAuthenticator<T extends AbstractAuthToken = AbstractAuthToken>
 
   /** See `TokenService.authenticate`. */
   async authenticate(raw: unknown, authType: AuthType): Promise<AuthenticationResult<T>> {
-    let checked = await this.check(raw, authType);
+    // check and touch answer a cache hit with no write due synchronously: no promise of their own.
+    const first = this.check(raw, authType);
+    let checked = first instanceof Promise ? await first : first;
     if (!checked.ok) {
       return checked;
     }
-    let touched = await this.touch(checked.token, checked.cacheKey);
+    const touching = this.touch(checked.token, checked.cacheKey);
+    let touched = touching instanceof Promise ? await touching : touching;
     if (touched === 'missed' && checked.cached) {
       // The due write matched no row, so the cached entry may be stale (revoked, or touched by
       // another instance whose message we have not seen): decide from the database instead.
@@ -91,42 +96,84 @@ export class TokenAuthenticator<T extends AbstractAuthToken = AbstractAuthToken>
    * Format, then the cache (a hit costs no SQL), then one query; then the same checks for both.
    * `readCache: false` forces the database read (the result still refreshes the cache).
    */
-  private async check(
+  private check(
     raw: unknown,
     authType: AuthType | undefined,
     readCache = true,
-  ): Promise<Checked<T>> {
-    // Format and checksum first: junk never costs a hash or a query (REQ-GEN-03).
-    if (this.secrets.format.parse(raw) !== 'access') {
+  ): Checked<T> | Promise<Checked<T>> {
+    // Format and checksum first: junk never costs a hash or a query (REQ-GEN-03). The tag (an
+    // HMAC) waits for a cache miss: only tokens that passed it once can be in the cache.
+    const format = this.secrets.format;
+    if (format.parse(raw, false) !== 'access') {
       return { ok: false, reason: 'token_invalid' };
     }
     const rawToken = raw as string;
     const hasher = this.secrets.hasher;
-    const candidates = hasher.candidates(rawToken);
-    // Keyed by the hash under the newest pepper, never by the raw token (REQ-CACHE-04).
-    const cacheKey = candidates[0];
+    // Keyed by the hash under the newest pepper, never by the raw token (REQ-CACHE-04). A hit needs
+    // only that one; the other peppers' hashes are made for the store read.
+    const cacheKey = hasher.hash(rawToken);
     const cache = this.cache?.enabled ? this.cache : undefined;
-    let token = readCache
+    const hit = readCache
       ? (cache?.lookup(cacheKey, this.clock.now()) as T | undefined)
       : undefined;
-    const cached = token !== undefined;
-    let ticket = 0;
-    if (token === undefined) {
-      if (cache?.isKnownDead(cacheKey, this.clock.now())) {
-        return { ok: false, reason: 'token_invalid' };
-      }
-      // Taken before the read: a revocation that lands while the query runs refuses the fill.
-      ticket = cache?.ticket() ?? 0;
-      const found = await guardStore(
-        () => this.store.findByAccessHash(candidates),
+    if (hit !== undefined) {
+      return this.accept(hit, authType, cacheKey, true);
+    }
+    return this.checkStored(rawToken, authType, cacheKey);
+  }
+
+  /** {@link check} after a cache miss: the tag, the unknown-token cache, then one query. */
+  private async checkStored(
+    rawToken: string,
+    authType: AuthType | undefined,
+    cacheKey: string,
+  ): Promise<Checked<T>> {
+    const hasher = this.secrets.hasher;
+    const cache = this.cache?.enabled ? this.cache : undefined;
+    // Before the unknown-token cache and the store: a forged token costs no query and takes no
+    // slot in the unknown-token cache (issue 12).
+    if (!this.secrets.format.hasValidTag(rawToken)) {
+      return { ok: false, reason: 'token_invalid' };
+    }
+    if (cache?.isKnownDead(cacheKey, this.clock.now())) {
+      return { ok: false, reason: 'token_invalid' };
+    }
+    // Taken before the read: a revocation that lands while the query runs refuses the fill.
+    const ticket = cache?.ticket() ?? 0;
+    const found = await guardStore(
+      () => this.store.findByAccessHash(hasher.candidates(rawToken)),
+      this.options.storeTimeoutMs,
+    );
+    const readAt = this.clock.now();
+    if (!found || found.revokedAt !== null) {
+      cache?.rememberDead(cacheKey, readAt);
+      return { ok: false, reason: 'token_invalid' };
+    }
+    const checked = this.accept(found, authType, cacheKey, false);
+    if (!checked.ok) {
+      return checked;
+    }
+    const live = found;
+    if (hasher.isOutdated(rawToken, live.tokenHash)) {
+      live.tokenHash = hasher.hash(rawToken);
+      await guardStore(
+        () => this.store.replaceAccessHash(live.id, live.tokenHash),
         this.options.storeTimeoutMs,
       );
-      if (!found || found.revokedAt !== null) {
-        cache?.rememberDead(cacheKey, this.clock.now());
-        return { ok: false, reason: 'token_invalid' };
-      }
-      token = found;
     }
+    cache?.fill(cacheKey, live, ticket, readAt);
+    // Marked for the caller after the fill: the cache keeps the token as read.
+    this.secrets.prepare(live);
+    return checked;
+  }
+
+  /** The checks a token passes whether it came from the cache or the store. */
+  private accept(
+    token: T,
+    authType: AuthType | undefined,
+    cacheKey: string,
+    cached: boolean,
+  ): Checked<T> {
     if (
       authType !== undefined &&
       this.options.enableAuthRestriction &&
@@ -147,25 +194,14 @@ export class TokenAuthenticator<T extends AbstractAuthToken = AbstractAuthToken>
     if (!this.options.isUserActive(token.user)) {
       return { ok: false, reason: 'user_inactive' };
     }
-    if (!cached) {
-      const live = token;
-      if (hasher.isOutdated(rawToken, live.tokenHash)) {
-        live.tokenHash = hasher.hash(rawToken);
-        await guardStore(
-          () => this.store.replaceAccessHash(live.id, live.tokenHash),
-          this.options.storeTimeoutMs,
-        );
-      }
-      cache?.fill(cacheKey, live, ticket, now);
-    }
-    return { ok: true, token: this.secrets.prepare(token), cacheKey, cached };
+    return { ok: true, token: cached ? this.secrets.prepare(token) : token, cacheKey, cached };
   }
 
   /**
    * Records use, and slides the expiry under `autoRefresh`: `'none'` when no write was due,
    * `'written'` / `'slid'` when the conditional write matched, `'missed'` when it matched no row.
    */
-  private async touch(token: T, cacheKey: string): Promise<'none' | 'written' | 'slid' | 'missed'> {
+  private touch(token: T, cacheKey: string): Touched | Promise<Touched> {
     const now = this.clock.now();
     const interval = this.options.autoRefreshIntervalMs;
     // One write per interval and token, for both `lastUsedAt` and the slide (coalesced writes).
@@ -176,6 +212,12 @@ export class TokenAuthenticator<T extends AbstractAuthToken = AbstractAuthToken>
     if (!due && token.lastUsedAt !== null) {
       return 'none';
     }
+    return this.write(token, cacheKey, now, due);
+  }
+
+  /** The due coalesced write of {@link touch}. */
+  private async write(token: T, cacheKey: string, now: number, due: boolean): Promise<Touched> {
+    const interval = this.options.autoRefreshIntervalMs;
     const changes: Parameters<TokenStore['touch']>[1] = { lastUsedAt: new Date(now) };
     const slide = due && this.options.autoRefresh && token.expiresAt !== null;
     if (slide) {

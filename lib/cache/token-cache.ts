@@ -27,6 +27,8 @@ interface Entry<T extends AbstractAuthToken> {
   readonly filledAtMono: number;
   /** Injectable-clock time from which the entry may not be used: min(max age, token expiries). */
   deadline: number;
+  /** {@link TokenCache.moves} when the entry was last put at the recent end of the map. */
+  movedAt: number;
 }
 
 /** Counters for tests and the benchmark. */
@@ -64,7 +66,9 @@ const MAX_INVALIDATION_RECORDS = 10_000;
  *   a later invalidation concerns its token, family or user, or cleared everything.
  *
  * Map iteration order is insertion order, so "delete then set" on a hit makes the first key the
- * least recently used one: O(1) get, set and eviction without a linked list of our own.
+ * least recently used one: O(1) get, set and eviction without a linked list of our own. A hit on
+ * an entry already in the most recent quarter skips the move (nearly-LRU: the order inside that
+ * quarter is approximate, nothing there is near eviction).
  */
 export class TokenCache<T extends AbstractAuthToken = AbstractAuthToken> {
   private readonly entries = new Map<string, Entry<T>>();
@@ -79,6 +83,10 @@ export class TokenCache<T extends AbstractAuthToken = AbstractAuthToken> {
   /** `t:<id>`, `f:<family>`, `u:<user>` → sequence of the last invalidation of it, oldest first. */
   private readonly records = new Map<string, number>();
 
+  /** Counts puts at the recent end of the map (fills and hits that moved their entry). */
+  private moves = 0;
+  /** A hit moves its entry only if more puts than this came after it (see {@link get}). */
+  private readonly moveAfter: number;
   private hits = 0;
   private misses = 0;
   private fills = 0;
@@ -98,6 +106,7 @@ export class TokenCache<T extends AbstractAuthToken = AbstractAuthToken> {
     if (!Number.isSafeInteger(max) || max < 1) {
       throw new RangeError('TokenCache max must be a positive integer');
     }
+    this.moveAfter = Math.floor(max / 4);
   }
 
   get size(): number {
@@ -116,8 +125,14 @@ export class TokenCache<T extends AbstractAuthToken = AbstractAuthToken> {
       this.misses += 1;
       return undefined;
     }
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    // LRU order, without a delete and a set on every hit: an entry with fewer than max/4 puts after
+    // it is in the most recent quarter of the map, far from eviction, so moving it changes no
+    // eviction for another 3/4·max puts. A hot set then hits without touching the map's order.
+    if (this.moves - entry.movedAt > this.moveAfter) {
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      entry.movedAt = ++this.moves;
+    }
     this.hits += 1;
     return entry.snapshot.copy();
   }
@@ -151,6 +166,7 @@ export class TokenCache<T extends AbstractAuthToken = AbstractAuthToken> {
       filledAt: now,
       filledAtMono: performance.now(),
       deadline: 0,
+      movedAt: ++this.moves,
     };
     entry.deadline = this.deadlineOf(entry);
     if (entry.deadline <= now) {

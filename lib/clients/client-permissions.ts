@@ -53,10 +53,25 @@ export function assertClientPermitted(
   context: ExecutionContext,
   token: AbstractAuthToken | undefined,
 ): void {
-  const policy = reflector.getAllAndOverride<ClientPolicy | undefined>(DURIN_CLIENTS_KEY, [
+  assertPolicyAdmits(routeClientPolicy(reflector, context), token);
+}
+
+/** The route's `@AllowClients()` / `@DenyClients()` policy (the handler's over the controller's). */
+export function routeClientPolicy(
+  reflector: Reflector,
+  context: ExecutionContext,
+): ClientPolicy | undefined {
+  return reflector.getAllAndOverride<ClientPolicy | undefined>(DURIN_CLIENTS_KEY, [
     context.getHandler(),
     context.getClass(),
   ]);
+}
+
+/** {@link assertClientPermitted} with the route's policy already read. */
+export function assertPolicyAdmits(
+  policy: ClientPolicy | undefined,
+  token: AbstractAuthToken | undefined,
+): void {
   if (policy === undefined) return;
   const client = token?.client?.name ?? null;
   const permitted =

@@ -20,6 +20,27 @@ export function encodeBase62(value: bigint, width: number): string {
   return out.padStart(width, '0');
 }
 
+/**
+ * The value of `text[from, to)` read as base62, or `-1` if a character is not base62. For at most
+ * eight characters (62^8 < 2^53, exact in a double): no BigInt and no slice on the request path.
+ */
+export function decodeBase62Range(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const digit = base62Digit(text.charCodeAt(i));
+    if (digit < 0) return -1;
+    value = value * 62 + digit;
+  }
+  return value;
+}
+
+function base62Digit(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48; // 0-9
+  if (code >= 65 && code <= 90) return code - 55; // A-Z
+  if (code >= 97 && code <= 122) return code - 61; // a-z
+  return -1;
+}
+
 /** Encodes bytes as a fixed-width base62 number (big-endian). */
 export function encodeBase62Bytes(bytes: Uint8Array, width: number): string {
   const hex = Buffer.from(bytes).toString('hex');

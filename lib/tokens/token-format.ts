@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { base62Width, encodeBase62, encodeBase62Bytes } from './base62';
-import { crc32 } from './crc32';
+import { base62Width, decodeBase62Range, encodeBase62, encodeBase62Bytes } from './base62';
+import { crc32, crc32OfBase62 } from './crc32';
 import { TAG_CHARS, TokenTag } from './token-tag';
 
 /** The kind of a token, written into it so a refresh token can never pass as an access token. */
@@ -27,8 +27,6 @@ export const TOKEN_PREFIX_PATTERN = /^[a-z0-9]{1,16}$/;
  * attacker cannot make us hash megabytes (REQ-HDR-05).
  */
 export const MAX_TOKEN_LENGTH = 255;
-
-const BODY_PATTERN = /^[0-9A-Za-z]+$/;
 
 /**
  * How tagged tokens are checked: the tag and whether tokens of the untagged format are still
@@ -87,13 +85,17 @@ export class TokenFormat {
    * alphabet or checksum; with a tag policy also a tag that verifies under no key, or an untagged
    * token once those are no longer accepted). Pure and cheap: this runs before any hashing, cache
    * or database work, so junk, forgeries and flooding never reach the store.
+   *
+   * `checkTag: false` leaves the tag (the one HMAC) to a later {@link hasValidTag}: for a caller
+   * that first looks in a cache only tokens verified earlier can be in, and verifies the tag
+   * before anything else (see `TokenAuthenticator`).
    */
-  parse(raw: unknown): TokenKind | null {
+  parse(raw: unknown, checkTag = true): TokenKind | null {
     if (typeof raw !== 'string') {
       return null;
     }
     if (this.tagging !== null && raw.length === this.taggedLength) {
-      return this.parseTagged(raw, this.tagging.tag);
+      return this.parseTagged(raw, checkTag ? this.tagging.tag : null);
     }
     if (raw.length !== this.tokenLength || this.tagging?.acceptUntagged === false) {
       return null;
@@ -106,17 +108,23 @@ export class TokenFormat {
     } else {
       return null;
     }
-    const tail = raw.slice(this.accessHead.length);
-    if (!BODY_PATTERN.test(tail)) {
-      return null;
-    }
-    const body = raw.slice(0, raw.length - CHECKSUM_CHARS);
-    const checksum = raw.slice(raw.length - CHECKSUM_CHARS);
-    return encodeBase62(BigInt(crc32(body)), CHECKSUM_CHARS) === checksum ? kind : null;
+    return checksumMatches(raw, this.accessHead.length) ? kind : null;
+  }
+
+  /**
+   * Whether the tag of a token that {@link parse} accepted with `checkTag: false` verifies; `true`
+   * for a token of the untagged format (parse already decided whether those are accepted).
+   */
+  hasValidTag(raw: string): boolean {
+    return (
+      this.tagging === null ||
+      raw.length !== this.taggedLength ||
+      this.tagValid(raw, this.tagging.tag)
+    );
   }
 
   /** {@link parse} for the tagged format: head, alphabet, checksum, then the tag (one HMAC). */
-  private parseTagged(raw: string, tag: TokenTag): TokenKind | null {
+  private parseTagged(raw: string, tag: TokenTag | null): TokenKind | null {
     let kind: TokenKind;
     if (raw.startsWith(this.taggedAccessHead)) {
       kind = 'access';
@@ -125,14 +133,25 @@ export class TokenFormat {
     } else {
       return null;
     }
-    if (!BODY_PATTERN.test(raw.slice(this.taggedAccessHead.length))) {
+    if (!checksumMatches(raw, this.taggedAccessHead.length)) {
       return null;
     }
-    const signedEnd = raw.length - CHECKSUM_CHARS - TAG_CHARS;
-    const body = raw.slice(0, raw.length - CHECKSUM_CHARS);
-    if (encodeBase62(BigInt(crc32(body)), CHECKSUM_CHARS) !== raw.slice(body.length)) {
-      return null;
-    }
-    return tag.verify(raw.slice(0, signedEnd), raw.slice(signedEnd, body.length)) ? kind : null;
+    return tag === null || this.tagValid(raw, tag) ? kind : null;
   }
+
+  private tagValid(raw: string, tag: TokenTag): boolean {
+    const signedEnd = raw.length - CHECKSUM_CHARS - TAG_CHARS;
+    return tag.verify(raw.slice(0, signedEnd), raw.slice(signedEnd, raw.length - CHECKSUM_CHARS));
+  }
+}
+
+/**
+ * Whether the characters from `bodyFrom` are base62 and the last {@link CHECKSUM_CHARS} are the
+ * base62 CRC-32 of the rest. Compared as numbers (the encoding is fixed-width and zero-padded, so
+ * equal numbers mean equal text): no BigInt, no slices, no string built per request.
+ */
+function checksumMatches(raw: string, bodyFrom: number): boolean {
+  const end = raw.length - CHECKSUM_CHARS;
+  const checksum = decodeBase62Range(raw, end, raw.length);
+  return checksum >= 0 && checksum === crc32OfBase62(raw, bodyFrom, end);
 }

@@ -34,8 +34,9 @@ const HMAC_BLOCK_BYTES = 64;
 /**
  * The server-keyed tag carried by tokens of the tagged format: a truncated HMAC-SHA256 of the
  * token's head and secret. A token whose tag verifies under none of the configured keys was never
- * issued by this application, so it is refused in memory before any cache or store lookup; a
- * flood of distinct forged tokens then costs one HMAC each and no query.
+ * issued by this application, so it is refused in memory before any store lookup (and, on the
+ * request path, right after a token-cache miss: only verified tokens are ever cached); a flood of
+ * distinct forged tokens then costs one SHA-256 and one HMAC each and no query.
  */
 export class TokenTag {
   private readonly keys: TagKey[];

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DurinModuleRootOptions } from '../../lib';
+import { DurinCacheService, DurinModuleRootOptions } from '../../lib';
 import { encodeBase62 } from '../../lib/tokens/base62';
 import { crc32 } from '../../lib/tokens/crc32';
 import { TAG_CHARS } from '../../lib/tokens/token-tag';
@@ -138,6 +138,31 @@ describeEachRow(CACHE_ROWS, 'forged tagged tokens (%s, %s)', (kind, cache) => {
     expect(app.recorder.count).toBe(before);
     // The genuine pair is untouched by the attempts.
     expect((await app.service.authenticate(set.accessToken, 'header')).ok).toBe(true);
+  });
+
+  it('the tag is checked on a cache miss: a forged twin of a cached token costs 0 SQL and no unknown-token slot', async () => {
+    const cacheService = app.module.get(DurinCacheService);
+    const user = await app.createUser();
+    const set = await app.service.generateHeaderToken(user);
+    // Cached (when the cache is on) by this first use.
+    expect((await app.service.authenticate(set.accessToken, 'header')).ok).toBe(true);
+    const unknownBefore = cacheService.stats().unknownSize;
+    const before = app.recorder.count;
+    for (let i = 0; i < 5; i++) {
+      expect(await app.service.authenticate(retagged(set.accessToken), 'header')).toEqual({
+        ok: false,
+        reason: 'token_invalid',
+      });
+      expect(await app.service.authenticate(forgedTagged('at2'), 'header')).toEqual({
+        ok: false,
+        reason: 'token_invalid',
+      });
+    }
+    expect(app.recorder.queries.slice(before)).toEqual([]);
+    expect(cacheService.stats().unknownSize).toBe(unknownBefore);
+    // The genuine token still authenticates (from the cache when it is on: no query either).
+    expect((await app.service.authenticate(set.accessToken, 'header')).ok).toBe(true);
+    if (cache === 'cache on') expect(app.recorder.count).toBe(before);
   });
 
   it('a flood of 10 000 distinct forged tagged tokens costs 0 SQL statements', async () => {

@@ -2,6 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import {
   base62Width,
   decodeBase62Bytes,
+  decodeBase62Range,
   encodeBase62,
   encodeBase62Bytes,
 } from '../../lib/tokens/base62';
@@ -58,5 +59,26 @@ describe('base62', () => {
       const broken = text.slice(0, index) + bad + text.slice(index + 1);
       expect(() => decodeBase62Bytes(broken, 32)).toThrow(RangeError);
     }
+  });
+});
+
+describe('decodeBase62Range (the parse path, no BigInt)', () => {
+  it('reads back what encodeBase62 wrote, inside a longer string', () => {
+    for (let i = 0; i < 1_000; i++) {
+      const value = randomInt(0, 2 ** 32);
+      const text = `xx_${encodeBase62(BigInt(value), 6)}!`;
+      expect(decodeBase62Range(text, 3, 9)).toBe(value);
+    }
+    expect(decodeBase62Range('zzzzzz', 0, 6)).toBe(62 ** 6 - 1);
+  });
+
+  it('refuses any character outside the alphabet, at every position', () => {
+    for (const bad of ['_', '-', '/', ':', '@', '[', '`', '{', ' ', 'é']) {
+      for (let index = 0; index < 6; index++) {
+        const text = `${'a'.repeat(index)}${bad}${'a'.repeat(5 - index)}`;
+        expect(decodeBase62Range(text, 0, 6)).toBe(-1);
+      }
+    }
+    expect(decodeBase62Range('_00000z', 1, 7)).toBe(61);
   });
 });

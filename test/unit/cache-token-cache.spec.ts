@@ -216,3 +216,33 @@ describe('UnknownTokenCache', () => {
     expect(c.has(keys[3], NOW + 1000)).toBe(false);
   });
 });
+
+describe('TokenCache order on hits (issue 12: no map move for a hit in the recent quarter)', () => {
+  it('a hit in the most recent quarter keeps the order; an older hit moves to the recent end', () => {
+    const c = cache(8);
+    const keys = Array.from({ length: 8 }, () => hash());
+    for (const key of keys) c.set(key, token(), c.ticket(), NOW);
+    // keys[7] and keys[6] have at most one put after them (8 / 4 = 2): no move.
+    expect(c.get(keys[6], NOW)).toBeDefined();
+    expect(c.keys()).toEqual(keys);
+    // keys[0] has seven: moved, so the next fill evicts keys[1], the least recently used.
+    expect(c.get(keys[0], NOW)).toBeDefined();
+    expect(c.keys()).toEqual([...keys.slice(1), keys[0]]);
+    const ninth = hash();
+    c.set(ninth, token(), c.ticket(), NOW);
+    expect(c.keys()).toEqual([...keys.slice(2), keys[0], ninth]);
+    expect(c.stats().evictions).toBe(1);
+  });
+
+  it('a token hit on every request survives any number of fills of other tokens', () => {
+    const c = cache(16);
+    const hot = hash();
+    c.set(hot, token(), c.ticket(), NOW);
+    for (let i = 0; i < 1_000; i++) {
+      expect(c.get(hot, NOW)).toBeDefined();
+      c.set(hash(), token(), c.ticket(), NOW);
+    }
+    expect(c.keys()).toContain(hot);
+    expect(c.size).toBe(16);
+  });
+});

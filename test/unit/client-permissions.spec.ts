@@ -142,7 +142,7 @@ describe('AuthGuard and client permissions', () => {
 
   it('checks the policy on a request another guard of the instance already accepted', async () => {
     const req: DurinRequest = { headers: {}, user: {}, authToken: tokenOf('cli') };
-    rememberCredential(req, { rawToken: 'durin_at_x', source: 'header' }, tokens);
+    rememberCredential(req, 'durin_at_x', 'header', tokens);
     await expect(guard.canActivate(contextFor(AllowController, 'inherited', req))).rejects.toThrow(
       ClientForbiddenError,
     );

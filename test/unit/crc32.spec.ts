@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import * as zlib from 'node:zlib';
-import { crc32 } from '../../lib/tokens/crc32';
+import { crc32, crc32OfBase62 } from '../../lib/tokens/crc32';
 
 /** `zlib.crc32` exists from Node 20.15; the library carries its own table for older 20.x. */
 const zlibCrc32 = (zlib as unknown as { crc32(data: string | Buffer): number }).crc32;
@@ -35,5 +35,33 @@ describe('crc32', () => {
       expect(value).toBeGreaterThanOrEqual(0);
       expect(value).toBeLessThan(2 ** 32);
     }
+  });
+});
+
+describe('crc32 of a prefix', () => {
+  it('equals the CRC of the slice', () => {
+    const text = 'durin_at_0123456789abcdefABCDEF';
+    for (let end = 0; end <= text.length; end++) {
+      expect(crc32(text, end)).toBe(crc32(text.slice(0, end)));
+    }
+  });
+});
+
+describe('crc32OfBase62 (alphabet check and checksum in one pass)', () => {
+  it('is the CRC of the prefix when the checked range is base62', () => {
+    const text = 'durin_at_0123456789abcdefABCDEFzz';
+    for (let end = 9; end <= text.length; end++) {
+      expect(crc32OfBase62(text, 9, end)).toBe(crc32(text, end));
+    }
+  });
+
+  it('is -1 when a character of the checked range is not base62, and ignores the head', () => {
+    for (const bad of ['_', '-', '/', ':', '@', '[', '`', '{', ' ', 'é', '\u0000']) {
+      for (let index = 9; index < 15; index++) {
+        const text = `durin_at_${'a'.repeat(index - 9)}${bad}${'a'.repeat(14 - index)}`;
+        expect(crc32OfBase62(text, 9, 15)).toBe(-1);
+      }
+    }
+    expect(crc32OfBase62('durin_at_abc', 9, 12)).toBe(crc32('durin_at_abc'));
   });
 });
