@@ -109,28 +109,19 @@ export class DurinLoginController implements OnModuleInit {
     @Req() request: DurinRequest & { body?: unknown },
     @Res({ passthrough: true }) response: object,
   ): Promise<DurinLoginResponse> {
-    const throttle = this.options.throttle;
+    const limits = this.options.throttle === false ? undefined : this.options.throttle;
     // Every attempt counts per IP, malformed ones included; per username once it is known,
-    // before any lookup or password hash (REQ-RL-01).
-    if (throttle !== false) {
-      await this.limiter.consume(
-        response,
-        'login-ip',
-        this.limiter.clientIp(request),
-        throttle.loginPerIp,
-      );
-    }
+    // before any lookup or password hash (REQ-RL-01). Nothing is counted with throttling off.
+    await this.limiter.consumeByIp(request, response, 'login-ip', limits?.loginPerIp ?? null);
     const body = parseLoginBody(request.body);
-    if (throttle !== false) {
-      // Case-folded: an app that matches usernames case-insensitively must not hand a guesser a
-      // fresh budget per spelling ('Ada', 'ADA', …).
-      await this.limiter.consume(
-        response,
-        'login-user',
-        body.username.normalize('NFKC').toLowerCase(),
-        throttle.loginPerUsername,
-      );
-    }
+    // Case-folded: an app that matches usernames case-insensitively must not hand a guesser a
+    // fresh budget per spelling ('Ada', 'ADA', …).
+    await this.limiter.consume(
+      response,
+      'login-user',
+      body.username.normalize('NFKC').toLowerCase(),
+      limits?.loginPerUsername ?? null,
+    );
 
     // The client is checked before the credentials: a wrong client costs no password hash.
     if ((await this.tokens.getClient(body.client)) === null) {

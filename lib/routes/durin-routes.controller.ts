@@ -122,14 +122,13 @@ export class DurinRoutesController {
   ): Promise<DurinTokenPairResponse> {
     const throttle = this.options.throttle;
     // Every attempt counts, junk included: guessing is what the limit per IP is for (REQ-RL-01).
-    if (throttle !== false) {
-      await this.limiter.consume(
-        response,
-        'refresh-ip',
-        this.limiter.clientIp(request),
-        throttle.refreshPerIp,
-      );
-    }
+    // Nothing is counted with throttling off.
+    await this.limiter.consumeByIp(
+      request,
+      response,
+      'refresh-ip',
+      throttle === false ? null : throttle.refreshPerIp,
+    );
     const { rest, abilities } = takeRefreshAbilities(request.body); // abilities (issue 11)
     const body = parseRefreshTokenBody(rest);
     if (body === undefined) this.checkRefreshPath(request);

@@ -63,6 +63,16 @@ export class RouteRateLimiter implements OnModuleInit {
     return this.storage !== undefined;
   }
 
+  /** {@link consume} keyed by the client IP of `request` (an attempt per address). */
+  consumeByIp(
+    request: object,
+    response: unknown,
+    bucket: string,
+    rate: ThrottleRate | null,
+  ): Promise<void> {
+    return this.consume(response, bucket, this.clientIp(request), rate);
+  }
+
   /**
    * Counts one hit of `key` in `bucket` against `rate`. Over the limit it puts `Retry-After` and
    * `X-RateLimit-{Limit,Remaining,Reset}-<bucket>` on `response` and throws a
