@@ -1,24 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..');
-
-/** Makes `@nestjs/swagger` (and anything under it) unresolvable, as if it were not installed. */
-const HIDE_SWAGGER = `
-const Module = require('node:module');
-const resolve = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  if (request === '@nestjs/swagger' || request.startsWith('@nestjs/swagger/')) {
-    const error = new Error("Cannot find module '" + request + "'");
-    error.code = 'MODULE_NOT_FOUND';
-    throw error;
-  }
-  return resolve.call(this, request, ...rest);
-};
-`;
+import { readFile } from 'node:fs/promises';
+import { compileLib, type CompiledLib } from '../support/compiled-lib';
 
 /**
  * Runs in the child, on the compiled library: loads it, mounts the routes (session routes and
@@ -47,47 +28,26 @@ out.added = added;
 console.log(JSON.stringify(out));
 `;
 
-function declarationFiles(dir: string): Promise<string[]> {
-  return readdir(dir, { recursive: true }).then((names) =>
-    names.filter((name) => name.endsWith('.d.ts')).map((name) => join(dir, name)),
-  );
-}
-
 /**
  * @nestjs/swagger is an optional peer: the library must load and mount its routes without it,
  * with nothing changed, and must not load it before routes are mounted even when it is installed.
  * Checked on the compiled library (as published), in child processes.
  */
 describe('@nestjs/swagger as an optional peer', () => {
-  let outDir: string;
+  let lib: CompiledLib;
+  let hideSwagger: string;
 
   beforeAll(async () => {
-    // Inside node_modules, so the compiled files resolve the other packages as the published ones do.
-    outDir = await mkdtemp(join(ROOT, 'node_modules', '.cache-durin-swagger-peer-'));
-    await run(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-        '-p',
-        join(ROOT, 'lib', 'tsconfig.lib.json'),
-        '--outDir',
-        outDir,
-      ],
-      { cwd: ROOT },
-    );
-    await writeFile(join(outDir, 'hide-swagger.js'), HIDE_SWAGGER);
+    lib = await compileLib('swagger-peer');
+    hideSwagger = await lib.hidePackage('@nestjs/swagger');
   }, 120_000);
 
   afterAll(async () => {
-    if (outDir !== undefined) await rm(outDir, { recursive: true, force: true });
+    await lib?.remove();
   });
 
   async function probe(hide: boolean): Promise<Record<string, unknown>> {
-    const { stdout } = await run(
-      process.execPath,
-      [...(hide ? ['-r', join(outDir, 'hide-swagger.js')] : []), '-e', PROBE],
-      { cwd: ROOT, env: { ...process.env, DURIN_ENTRY: join(outDir, 'index.js') } },
-    );
+    const stdout = await lib.runNode(PROBE, hide ? [hideSwagger] : []);
     return JSON.parse(stdout) as Record<string, unknown>;
   }
 
@@ -134,7 +94,7 @@ describe('@nestjs/swagger as an optional peer', () => {
 
   it('keeps its type declarations free of imports from it', async () => {
     const offenders: string[] = [];
-    for (const file of await declarationFiles(outDir)) {
+    for (const file of await lib.declarationFiles()) {
       const text = await readFile(file, 'utf8');
       if (/(from\s*|import\(|require\()\s*['"]@nestjs\/swagger/.test(text)) offenders.push(file);
     }

@@ -1,24 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..');
-
-/** Makes `@nestjs/throttler` (and anything under it) unresolvable, as if it were not installed. */
-const HIDE_THROTTLER = `
-const Module = require('node:module');
-const resolve = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  if (request === '@nestjs/throttler' || request.startsWith('@nestjs/throttler/')) {
-    const error = new Error("Cannot find module '" + request + "'");
-    error.code = 'MODULE_NOT_FOUND';
-    throw error;
-  }
-  return resolve.call(this, request, ...rest);
-};
-`;
+import { readFile } from 'node:fs/promises';
+import { compileLib, type CompiledLib } from '../support/compiled-lib';
 
 /** Runs in the child, on the compiled library, with the package hidden. */
 const PROBE = `
@@ -40,12 +21,6 @@ try { limiter({}).onModuleInit(); } catch (e) { out.limiterError = [e.name, e.me
 console.log(JSON.stringify(out));
 `;
 
-function declarationFiles(dir: string): Promise<string[]> {
-  return readdir(dir, { recursive: true }).then((names) =>
-    names.filter((name) => name.endsWith('.d.ts')).map((name) => join(dir, name)),
-  );
-}
-
 /**
  * @nestjs/throttler is an optional peer: the library must load without it, an app that never
  * throttles must not need it, and using throttling without it must say which package is missing.
@@ -53,35 +28,20 @@ function declarationFiles(dir: string): Promise<string[]> {
  * cannot find the package.
  */
 describe('@nestjs/throttler as an optional peer', () => {
-  let outDir: string;
+  let lib: CompiledLib;
+  let hideThrottler: string;
 
   beforeAll(async () => {
-    // Inside node_modules, so the compiled files resolve the other packages as the published ones do.
-    outDir = await mkdtemp(join(ROOT, 'node_modules', '.cache-durin-peer-'));
-    await run(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-        '-p',
-        join(ROOT, 'lib', 'tsconfig.lib.json'),
-        '--outDir',
-        outDir,
-      ],
-      { cwd: ROOT },
-    );
-    await writeFile(join(outDir, 'hide-throttler.js'), HIDE_THROTTLER);
+    lib = await compileLib('peer');
+    hideThrottler = await lib.hidePackage('@nestjs/throttler');
   }, 120_000);
 
   afterAll(async () => {
-    if (outDir !== undefined) await rm(outDir, { recursive: true, force: true });
+    await lib?.remove();
   });
 
   it('loads without it, and only a use of throttling asks for it by name', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      ['-r', join(outDir, 'hide-throttler.js'), '-e', PROBE],
-      { cwd: ROOT, env: { ...process.env, DURIN_ENTRY: join(outDir, 'index.js') } },
-    );
+    const stdout = await lib.runNode(PROBE, [hideThrottler]);
     const missing =
       "nestjs-durin: invalid option '%s': needs the optional peer dependency '@nestjs/throttler' (npm install @nestjs/throttler)";
     expect(JSON.parse(stdout)).toEqual({
@@ -96,7 +56,7 @@ describe('@nestjs/throttler as an optional peer', () => {
 
   it('keeps its type declarations free of imports from it', async () => {
     const offenders: string[] = [];
-    for (const file of await declarationFiles(outDir)) {
+    for (const file of await lib.declarationFiles()) {
       const text = await readFile(file, 'utf8');
       if (/(from\s*|import\(|require\()\s*['"]@nestjs\/throttler/.test(text)) offenders.push(file);
     }
