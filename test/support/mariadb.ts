@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
@@ -14,6 +14,9 @@ import { findSystemBinary, missingBinaryMessage, systemBinariesRequired } from '
 
 // Only the jest global hooks import this file; tests use databases.ts.
 export { MARIADB_URL_ENV } from './mariadb-env';
+
+/** `--user` of the installer and the server: whoever runs the tests. */
+const RUN_AS = `--user=${userInfo().username}`;
 
 /** Hand-over from globalSetup to globalTeardown (see SERVER_HANDLE in postgres.ts for why). */
 export const MARIADB_HANDLE = Symbol.for('nestjs-durin.test.mariadb');
@@ -79,8 +82,9 @@ export async function startTestMariadb(): Promise<TestMariadbServer | undefined>
       [
         '--no-defaults',
         `--datadir=${dataDir}`,
-        // mariadbd refuses to run as root unless told to; a non-root run ignores this.
-        '--user=root',
+        // The owner of the data files: the user running the tests (root must be named, or
+        // mariadbd refuses to run as root; any other user can only chown to itself).
+        RUN_AS,
         '--auth-root-authentication-method=normal',
         '--skip-test-db',
       ],
@@ -146,7 +150,7 @@ function startServer(
     [
       '--no-defaults',
       `--datadir=${dataDir}`,
-      '--user=root',
+      RUN_AS,
       `--port=${port}`,
       // TCP on loopback only; the socket file stays inside our own directory.
       '--bind-address=127.0.0.1',
