@@ -52,6 +52,7 @@ export class InsufficientScopeError extends DurinError {
       headers: {
         'WWW-Authenticate': `Bearer realm="${DURIN_AUTH_REALM}", error="insufficient_scope", scope="${scope}"`,
       },
+      captureStackTrace: false,
     });
   }
 }

@@ -34,9 +34,16 @@ export class DurinHttpException extends DurinError {
     code: string,
     message: string,
     headers: Readonly<Record<string, string>> = {},
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; captureStackTrace?: boolean },
   ) {
-    super(message, { status, code, publicMessage: message, headers, cause: options?.cause });
+    super(message, {
+      status,
+      code,
+      publicMessage: message,
+      headers,
+      cause: options?.cause,
+      captureStackTrace: options?.captureStackTrace,
+    });
   }
 }
 
@@ -56,7 +63,13 @@ export class DurinUnauthorizedException extends DurinHttpException {
       code === 'token_missing'
         ? `Bearer realm="${DURIN_AUTH_REALM}"`
         : `Bearer realm="${DURIN_AUTH_REALM}", error="invalid_token"`;
-    super(HttpStatus.UNAUTHORIZED, code, message, { 'WWW-Authenticate': challenge });
+    super(
+      HttpStatus.UNAUTHORIZED,
+      code,
+      message,
+      { 'WWW-Authenticate': challenge },
+      { captureStackTrace: false },
+    );
   }
 }
 
@@ -68,7 +81,8 @@ export class DurinUnauthorizedException extends DurinHttpException {
 export class DurinUnavailableException extends DurinHttpException {
   constructor(cause?: unknown) {
     const { status, code, publicMessage, headers } = STORE_UNAVAILABLE_RESPONSE;
-    super(status, code, publicMessage, headers, { cause });
+    // The store's own error (the cause) keeps its trace; this wrapper's would repeat the guard's.
+    super(status, code, publicMessage, headers, { cause, captureStackTrace: false });
   }
 }
 

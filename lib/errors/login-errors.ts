@@ -13,6 +13,7 @@ export class InvalidCredentialsError extends DurinError {
       status: HttpStatus.BAD_REQUEST,
       code: 'invalid_credentials',
       publicMessage: 'Unable to log in with the provided credentials.',
+      captureStackTrace: false,
     });
   }
 }

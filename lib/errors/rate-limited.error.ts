@@ -22,6 +22,7 @@ export class RateLimitedError extends DurinError {
       code: 'rate_limited',
       publicMessage,
       headers: { 'Retry-After': String(retryAfter) },
+      captureStackTrace: false,
     });
     this.retryAfterSeconds = retryAfter;
   }

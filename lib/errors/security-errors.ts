@@ -45,6 +45,7 @@ export class CsrfValidationError extends DurinError {
       code: 'csrf_failed',
       publicMessage:
         'CSRF check failed: the request is cross-site or its CSRF token is missing or wrong.',
+      captureStackTrace: false,
     });
   }
 }
@@ -65,6 +66,7 @@ export class ClientForbiddenError extends DurinError {
         status: HttpStatus.FORBIDDEN,
         code: 'client_forbidden',
         publicMessage: 'This client may not use this route.',
+        captureStackTrace: false,
       },
     );
   }

@@ -66,7 +66,12 @@ export class ClientAlreadyExistsError extends DurinError {
  */
 export class TokenStoreUnavailableError extends DurinError {
   constructor(cause?: unknown) {
-    super('nestjs-durin: the token store is unavailable', { ...STORE_UNAVAILABLE_RESPONSE, cause });
+    super('nestjs-durin: the token store is unavailable', {
+      ...STORE_UNAVAILABLE_RESPONSE,
+      cause,
+      // During an outage every request fails: the cause carries the trace that matters.
+      captureStackTrace: false,
+    });
   }
 }
 

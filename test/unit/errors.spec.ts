@@ -207,4 +207,48 @@ describe('library errors as HTTP answers', () => {
       code: 'order_not_found',
     });
   });
+
+  /** Codes of the refusals any client can provoke at will: no stack trace is recorded for them. */
+  const REFUSALS = new Set([
+    'token_expired',
+    'client_forbidden',
+    'insufficient_scope',
+    'rate_limited',
+    'invalid_credentials',
+    'csrf_failed',
+    'auth_unavailable',
+  ]);
+  const hasFrames = (error: Error): boolean => /\n\s+at /.test(error.stack ?? '');
+
+  it.each(CASES)(
+    '%s records a stack trace only if a developer needs one',
+    (_n, error, _s, _e, code) => {
+      expect(hasFrames(error)).toBe(!REFUSALS.has(code));
+      expect(error.stack?.split('\n')[0]).toContain(error.message);
+    },
+  );
+
+  it('puts Error.stackTraceLimit back after a refusal, and keeps the cause’s own trace', () => {
+    const before = Error.stackTraceLimit;
+    const cause = new Error('connection refused');
+    const refusal = new DurinUnavailableException(cause);
+    expect(Error.stackTraceLimit).toBe(before);
+    expect(hasFrames(refusal)).toBe(false);
+    expect(hasFrames(cause)).toBe(true);
+    expect(hasFrames(new Error('after'))).toBe(true);
+  });
+
+  it('lets an app’s own DurinHttpException choose', () => {
+    expect(hasFrames(new DurinHttpException(404, 'order_not_found', 'No such order.'))).toBe(true);
+    const quiet = new DurinHttpException(
+      404,
+      'order_not_found',
+      'No such order.',
+      {},
+      {
+        captureStackTrace: false,
+      },
+    );
+    expect(hasFrames(quiet)).toBe(false);
+  });
 });
