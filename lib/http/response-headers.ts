@@ -40,20 +40,37 @@ function isNodeResponse(value: unknown): value is NodeResponseLike {
   );
 }
 
+/**
+ * Which kind of response this is. Node's shape is tested first: it is what Express hands out, and
+ * on a hit-heavy path a property a `ServerResponse` lacks (`raw`) is a slow miss along its whole
+ * prototype chain. A Fastify reply has no `setHeader`, so the order decides nothing else.
+ */
+function kindOf(response: unknown): 'node' | 'fastify' | undefined {
+  if (isNodeResponse(response)) return 'node';
+  return isFastifyReply(response) ? 'fastify' : undefined;
+}
+
+function writable(response: unknown, kind: 'node' | 'fastify' | undefined): boolean {
+  if (kind === 'node') return !(response as NodeResponseLike).headersSent;
+  if (kind === 'fastify') {
+    // Writing to a reply that was sent throws in Fastify; treat it like "no HTTP response".
+    const reply = response as FastifyReplyLike;
+    return !reply.sent && !(reply.raw as { headersSent?: boolean }).headersSent;
+  }
+  return false;
+}
+
 /** Whether headers can still be written on `response`. */
 export function canWriteHeaders(response: unknown): boolean {
-  if (isFastifyReply(response)) {
-    // Writing to a reply that was sent throws in Fastify; treat it like "no HTTP response".
-    return !response.sent && !(response.raw as { headersSent?: boolean }).headersSent;
-  }
-  return isNodeResponse(response) && !response.headersSent;
+  return writable(response, kindOf(response));
 }
 
 /** Sets (replaces) one header. Returns `false` when `response` cannot take headers. */
 export function setResponseHeader(response: unknown, name: string, value: string): boolean {
-  if (!canWriteHeaders(response)) return false;
-  if (isFastifyReply(response)) {
-    response.header(name, value);
+  const kind = kindOf(response);
+  if (!writable(response, kind)) return false;
+  if (kind === 'fastify') {
+    (response as FastifyReplyLike).header(name, value);
   } else {
     (response as NodeResponseLike).setHeader(name, value);
   }
@@ -79,18 +96,18 @@ export function setResponseHeaders(
  * Returns `false` when `response` cannot take headers.
  */
 export function putSetCookie(response: unknown, cookieName: string, serialized: string): boolean {
-  if (!canWriteHeaders(response)) return false;
-  const fastify = isFastifyReply(response);
-  const current = fastify
-    ? response.getHeader('set-cookie')
-    : (response as NodeResponseLike).getHeader('set-cookie');
+  const kind = kindOf(response);
+  if (!writable(response, kind)) return false;
+  const fastify = kind === 'fastify';
+  const current = (response as NodeResponseLike | FastifyReplyLike).getHeader('set-cookie');
   const prefix = `${cookieName}=`;
   const kept = toList(current).filter((line) => !line.startsWith(prefix));
   const next = [...kept, serialized];
   if (fastify) {
     // Fastify appends on every `header('set-cookie', …)`: clear first, then set the full list.
-    response.removeHeader('set-cookie');
-    response.header('set-cookie', next);
+    const reply = response as FastifyReplyLike;
+    reply.removeHeader('set-cookie');
+    reply.header('set-cookie', next);
   } else {
     (response as NodeResponseLike).setHeader('Set-Cookie', next);
   }
