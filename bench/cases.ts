@@ -36,6 +36,8 @@ export const BENCH_APPS: BenchApp[] = [
   // Own apps for the working-set cases, so that no other case's tokens sit in their caches.
   { name: 'cached-zipf', database: 'main', ...cached },
   { name: 'cached-uniform', database: 'main', ...cached },
+  // What a longer ttl buys the skewed working set (the staleness bound grows with it).
+  { name: 'cached-zipf-60s', database: 'main', ...cached, cacheTtl: '60s' },
   // The forged-token flood: a `tokenTagKey`, so never-issued tagged tokens are refused in memory.
   { name: 'cached-tagged', database: 'main', ...cached, tokenTagKey: BENCH_TAG_KEY },
   { name: 'uncached-main', database: 'main', ...uncached },
@@ -115,6 +117,14 @@ export function benchCases(data: BenchData, cookieName: string, largeTable: numb
       next: cycle(data.hot, bearerOf),
     },
     {
+      id: 'floor-accept',
+      label: 'floor: a guard that only sets request.user (no token read)',
+      app: 'cached',
+      path: '/bench/floor-accept',
+      next: cycle(data.hot, bearerOf),
+      expect: 200,
+    },
+    {
       id: 'throttled',
       label: `durin cached + DurinThrottlerGuard (in-memory storage), hot set of ${HOT_SET}`,
       app: 'cached',
@@ -148,6 +158,14 @@ export function benchCases(data: BenchData, cookieName: string, largeTable: numb
       id: 'zipf',
       label: `durin cached (defaults), ${n} tokens drawn Zipf(1)`,
       app: 'cached-zipf',
+      ...durin,
+      primeS: 2,
+      next: drawn(data.workingSet, data.zipf, bearerOf),
+    },
+    {
+      id: 'zipf-60s',
+      label: `durin cached, cache.ttl 60s (else defaults), ${n} tokens drawn Zipf(1)`,
+      app: 'cached-zipf-60s',
       ...durin,
       primeS: 2,
       next: drawn(data.workingSet, data.zipf, bearerOf),
@@ -226,6 +244,14 @@ export function benchCases(data: BenchData, cookieName: string, largeTable: numb
       app: 'uncached-large',
       ...durin,
       next: drawn(data.workingSet, data.uniform, bearerOf),
+    },
+    {
+      id: 'floor-refuse',
+      label: "floor: a guard that only throws Nest's UnauthorizedException (no token read)",
+      app: 'cached',
+      path: '/bench/floor-refuse',
+      next: cycle(data.junk, bearer),
+      expect: 401,
     },
     {
       id: 'flood-junk',

@@ -71,6 +71,16 @@ export function evaluateTargets(
     },
     {
       issue: 12,
+      target: 'cached hot set: req/s × floor (a guard that only sets request.user)',
+      measure: () => ratio('cached', 'floor-accept', rps),
+    },
+    {
+      issue: 12,
+      target: 'cached hot set: app CPU/request × floor',
+      measure: () => ratio('cached', 'floor-accept', cpu),
+    },
+    {
+      issue: 12,
       target: 'Zipf(1) over the working set, defaults: req/s × no-auth',
       goal: 0.85,
       measure: () => ratio('zipf', 'noauth', rps),
@@ -80,6 +90,17 @@ export function evaluateTargets(
       target: 'Zipf(1): cache hit rate',
       digits: 3,
       measure: () => of('zipf', (m) => m.hitRate),
+    },
+    {
+      issue: 12,
+      target: 'Zipf(1) with cache.ttl 60s: req/s × no-auth',
+      measure: () => ratio('zipf-60s', 'noauth', rps),
+    },
+    {
+      issue: 12,
+      target: 'Zipf(1) with cache.ttl 60s: cache hit rate',
+      digits: 3,
+      measure: () => of('zipf-60s', (m) => m.hitRate),
     },
     {
       issue: 12,
@@ -124,6 +145,16 @@ export function evaluateTargets(
       target: 'flood of 100 000 distinct forged tokens: req/s × no-auth',
       goal: 0.9,
       measure: () => ratio('flood-forged', 'noauth', rps),
+    },
+    {
+      issue: 12,
+      target: "forged flood: req/s × floor (a guard that only throws Nest's 401)",
+      measure: () => ratio('flood-forged', 'floor-refuse', rps),
+    },
+    {
+      issue: 12,
+      target: "floor: a guard that only throws Nest's 401: req/s × no-auth",
+      measure: () => ratio('floor-refuse', 'noauth', rps),
     },
     {
       issue: 12,

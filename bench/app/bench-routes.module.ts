@@ -24,11 +24,13 @@ import {
 import type { ResolvedDurinOptions } from '../../lib';
 import { User } from '../../sample-app/src/users/user.entity';
 import {
+  AcceptAllGuard,
   JwtKeyStrategy,
   JwtStringStrategy,
   MinimalDurinGuard,
   NaiveFindOneGuard,
   NaiveTokenGuard,
+  RefuseAllGuard,
   WithUser,
 } from './peers';
 import { QueryCounter } from './query-counter';
@@ -91,6 +93,22 @@ export class BenchController {
   @UseGuards(MinimalDurinGuard)
   @Get('durin-minimal')
   durinMinimal(@Req() request: WithUser): { id: number } {
+    return { id: request.user!.id };
+  }
+
+  /** Floor of the accepting cases: a guard that sets a constant user (peers.ts). */
+  @Public()
+  @UseGuards(AcceptAllGuard)
+  @Get('floor-accept')
+  floorAccept(@Req() request: WithUser): { id: number } {
+    return { id: request.user!.id };
+  }
+
+  /** Floor of the flood cases: a guard that answers 401 at once (peers.ts). */
+  @Public()
+  @UseGuards(RefuseAllGuard)
+  @Get('floor-refuse')
+  floorRefuse(@Req() request: WithUser): { id: number } {
     return { id: request.user!.id };
   }
 
@@ -190,6 +208,8 @@ export class BenchRoutesModule {
         NaiveTokenGuard,
         NaiveFindOneGuard,
         MinimalDurinGuard,
+        AcceptAllGuard,
+        RefuseAllGuard,
         { provide: QUERY_COUNTER, useValue: counter },
       ],
     };
