@@ -166,6 +166,7 @@ export class DurinModule extends DurinConfigurableModuleClass {
             dataSource,
             dataSource.getRepository(tokenEntity),
             dataSource.getRepository(ClientEntity),
+            { batchLookups: options.batchLookups },
           );
         },
         inject: [getDataSourceToken(statics.dataSource), DURIN_RESOLVED_OPTIONS],

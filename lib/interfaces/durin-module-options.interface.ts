@@ -234,6 +234,14 @@ export interface DurinModuleOptions extends DurinStaticOptions {
    */
   cache?: DurinCacheOptions | false;
   /**
+   * Sends the token lookups of concurrent uncached requests together, as one statement per turn
+   * of the event loop (PostgreSQL, MySQL, MariaDB; SQLite answers in-process and is never
+   * batched). A lone request is never delayed; under load the statements per request drop well
+   * below one. Each request still gets its own answer. Default `true`; `false`: one statement
+   * per lookup.
+   */
+  batchLookups?: boolean;
+  /**
    * Rate limits per user and client (each client's `throttleRate`, else `defaultRate`), counted
    * by `DurinThrottlerGuard` on `@nestjs/throttler`, and limits of the refresh route per IP and
    * per token family. Off unless given (`DurinThrottlerGuard` then still enforces the clients'

@@ -24,6 +24,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'tokenTtl',
   'refreshTokenTtl',
   'autoRefresh',
+  'batchLookups',
   'autoRefreshInterval',
   'autoRefreshMaxTtl',
   'enforceSingleLogin',
@@ -354,6 +355,7 @@ export function resolveDurinOptions(options: DurinModuleOptions): ResolvedDurinO
     tokenTtlMs,
     refreshTokenTtlMs,
     autoRefresh: requireBoolean(options.autoRefresh, 'autoRefresh', false),
+    batchLookups: requireBoolean(options.batchLookups, 'batchLookups', true),
     autoRefreshIntervalMs: parseDuration(
       orDefault(options.autoRefreshInterval, '1m'),
       'autoRefreshInterval',

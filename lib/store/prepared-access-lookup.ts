@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DataSource, ObjectLiteral, QueryFailedError, SelectQueryBuilder } from 'typeorm';
+import { DriverUtils } from 'typeorm/driver/DriverUtils';
 import { RawSqlResultsToEntityTransformer } from 'typeorm/query-builder/transformer/RawSqlResultsToEntityTransformer';
 
 /** The part of node-postgres's `Pool` used here (pg ships no typings in this repo). */
@@ -41,6 +42,8 @@ const PREPARED_STATEMENT_ERRORS = new Set(['26000', '42P05']);
  * expect TypeORM's full load events, which only the query builder fires.
  */
 export class PreparedAccessLookup<T extends ObjectLiteral> {
+  /** The key of the access-token hash in a raw row (e.g. `token_token_hash`). */
+  readonly hashKey: string;
   private readonly sql: string;
   private readonly statementName: string;
   private pool: PgPool | undefined;
@@ -52,6 +55,14 @@ export class PreparedAccessLookup<T extends ObjectLiteral> {
   ) {
     const [sql] = builder.getQueryAndParameters();
     this.sql = sql;
+    const main = builder.expressionMap.mainAlias!;
+    const hashColumn = main.metadata.findColumnWithPropertyName('tokenHash')!;
+    this.hashKey = DriverUtils.buildAlias(
+      dataSource.driver,
+      undefined,
+      main.name,
+      hashColumn.databaseName,
+    );
     // The name depends on the text: a different statement can never reuse a prepared one.
     const digest = createHash('sha256').update(sql).digest('hex').slice(0, 16);
     this.statementName = `durin_access_${digest}`;
@@ -100,12 +111,19 @@ export class PreparedAccessLookup<T extends ObjectLiteral> {
 
   /** One round trip; `null` when no row matches. */
   async find(hashes: readonly string[]): Promise<T | null> {
+    return this.toEntity(await this.rows(hashes));
+  }
+
+  /** The raw rows (token, user and client) of the tokens stored under one of `hashes`. */
+  rows(hashes: readonly string[]): Promise<ObjectLiteral[]> {
     if (hashes.length !== this.hashCount) {
       throw new Error(`prepared lookup: expected ${this.hashCount} hashes, got ${hashes.length}`);
     }
-    const rows = this.pool
-      ? await this.queryPool(this.pool, hashes)
-      : await this.queryRunner(hashes);
+    return this.pool ? this.queryPool(this.pool, hashes) : this.queryRunner(hashes);
+  }
+
+  /** The entity of one token's rows, hydrated by TypeORM's own transformer; `null` for none. */
+  toEntity(rows: ObjectLiteral[]): T | null {
     if (rows.length === 0) {
       return null;
     }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, ObjectLiteral, Repository, SelectQueryBuilder } from 'typeorm';
 import { AbstractAuthToken, RevocationReason } from '../entities/abstract-auth-token.entity';
 import { ClientEntity } from '../entities/client.entity';
+import { AccessLookupBatcher } from './access-lookup-batcher';
 import { cleanupParts } from './cleanup-plan';
 import { PreparedAccessLookup } from './prepared-access-lookup';
 import { SerialQueue } from './serial-queue';
@@ -52,11 +53,14 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
   private readonly tableName: string;
   /** By number of hashes (peppers); `null` where the query builder must be used instead. */
   private readonly accessLookups = new Map<number, PreparedAccessLookup<T> | null>();
+  /** Set when concurrent lookups are sent together (a networked database, not turned off). */
+  private readonly batcher: AccessLookupBatcher<T> | undefined;
 
   constructor(
     readonly dataSource: DataSource,
     readonly tokens: Repository<T>,
     readonly clients: Repository<ClientEntity>,
+    options: { batchLookups?: boolean } = {},
   ) {
     const type = dataSource.options.type;
     this.serial =
@@ -64,6 +68,11 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
         ? new SerialQueue()
         : undefined;
     this.tableName = tokens.metadata.tableName;
+    // Only where a statement is a network round trip: SQLite answers in-process, one at a time.
+    const networked = type === 'postgres' || type === 'mysql' || type === 'mariadb';
+    if (options.batchLookups === true && networked && this.preparedLookup(1) !== null) {
+      this.batcher = new AccessLookupBatcher((count) => this.preparedLookup(count)!);
+    }
   }
 
   newId(): string {
@@ -83,16 +92,25 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
    * round trip on the unique index. Several hashes only occur during a pepper rotation.
    */
   findByAccessHash(hashes: string[]): Promise<T | null> {
+    if (this.batcher !== undefined) {
+      return this.batcher.find(hashes);
+    }
     // The hot path of every uncached request: the statement is built once (PreparedAccessLookup).
-    let lookup = this.accessLookups.get(hashes.length);
+    const lookup = this.preparedLookup(hashes.length);
+    return lookup ? lookup.find(hashes) : this.accessHashQuery(hashes).getOne();
+  }
+
+  /** The prepared lookup for `count` hashes; `null` where the query builder must be used. */
+  private preparedLookup(count: number): PreparedAccessLookup<T> | null {
+    let lookup = this.accessLookups.get(count);
     if (lookup === undefined) {
       lookup =
-        PreparedAccessLookup.create(this.dataSource, hashes.length, (placeholders) =>
+        PreparedAccessLookup.create(this.dataSource, count, (placeholders) =>
           this.accessHashQuery(placeholders),
         ) ?? null;
-      this.accessLookups.set(hashes.length, lookup);
+      this.accessLookups.set(count, lookup);
     }
-    return lookup ? lookup.find(hashes) : this.accessHashQuery(hashes).getOne();
+    return lookup;
   }
 
   private accessHashQuery(hashes: string[]): SelectQueryBuilder<T> {
