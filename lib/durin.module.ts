@@ -166,7 +166,7 @@ export class DurinModule extends DurinConfigurableModuleClass {
             dataSource,
             dataSource.getRepository(tokenEntity),
             dataSource.getRepository(ClientEntity),
-            { batchLookups: options.batchLookups },
+            { batchStatements: options.batchStatements },
           );
         },
         inject: [getDataSourceToken(statics.dataSource), DURIN_RESOLVED_OPTIONS],

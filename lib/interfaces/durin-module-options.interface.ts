@@ -240,7 +240,7 @@ export interface DurinModuleOptions extends DurinStaticOptions {
    * below one. Each request still gets its own answer. Default `true`; `false`: one statement
    * per lookup.
    */
-  batchLookups?: boolean;
+  batchStatements?: boolean;
   /**
    * Rate limits per user and client (each client's `throttleRate`, else `defaultRate`), counted
    * by `DurinThrottlerGuard` on `@nestjs/throttler`, and limits of the refresh route per IP and

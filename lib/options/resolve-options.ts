@@ -24,7 +24,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'tokenTtl',
   'refreshTokenTtl',
   'autoRefresh',
-  'batchLookups',
+  'batchStatements',
   'autoRefreshInterval',
   'autoRefreshMaxTtl',
   'enforceSingleLogin',
@@ -355,7 +355,7 @@ export function resolveDurinOptions(options: DurinModuleOptions): ResolvedDurinO
     tokenTtlMs,
     refreshTokenTtlMs,
     autoRefresh: requireBoolean(options.autoRefresh, 'autoRefresh', false),
-    batchLookups: requireBoolean(options.batchLookups, 'batchLookups', true),
+    batchStatements: requireBoolean(options.batchStatements, 'batchStatements', true),
     autoRefreshIntervalMs: parseDuration(
       orDefault(options.autoRefreshInterval, '1m'),
       'autoRefreshInterval',

@@ -67,7 +67,7 @@ export interface ResolvedDurinOptions extends ResolvedSecurityOptions, ResolvedT
   storeTimeoutMs: number;
   /** `false` when the token cache is off. */
   cache: ResolvedCacheOptions | false;
-  batchLookups: boolean;
+  batchStatements: boolean;
   /** `false` when the `throttle` option is off (see `DurinThrottlerGuard` for what still applies). */
   throttle: ResolvedThrottleOptions | false;
 }

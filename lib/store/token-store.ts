@@ -6,6 +6,7 @@ import { AccessLookupBatcher } from './access-lookup-batcher';
 import { cleanupParts } from './cleanup-plan';
 import { PreparedAccessLookup } from './prepared-access-lookup';
 import { SerialQueue } from './serial-queue';
+import { TouchBatcher } from './touch-batcher';
 
 /** Alias of the joined user. Not `user`: that is a reserved word in PostgreSQL. */
 const OWNER = 'owner';
@@ -55,12 +56,14 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
   private readonly accessLookups = new Map<number, PreparedAccessLookup<T> | null>();
   /** Set when concurrent lookups are sent together (a networked database, not turned off). */
   private readonly batcher: AccessLookupBatcher<T> | undefined;
+  /** Set when concurrent due writes are sent together (PostgreSQL only: it needs RETURNING). */
+  private readonly touchBatcher: TouchBatcher | undefined;
 
   constructor(
     readonly dataSource: DataSource,
     readonly tokens: Repository<T>,
     readonly clients: Repository<ClientEntity>,
-    options: { batchLookups?: boolean } = {},
+    options: { batchStatements?: boolean } = {},
   ) {
     const type = dataSource.options.type;
     this.serial =
@@ -70,8 +73,20 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
     this.tableName = tokens.metadata.tableName;
     // Only where a statement is a network round trip: SQLite answers in-process, one at a time.
     const networked = type === 'postgres' || type === 'mysql' || type === 'mariadb';
-    if (options.batchLookups === true && networked && this.preparedLookup(1) !== null) {
+    if (options.batchStatements === true && networked && this.preparedLookup(1) !== null) {
       this.batcher = new AccessLookupBatcher((count) => this.preparedLookup(count)!);
+    }
+    // The batched write is plain SQL: only where the query builder's update would add nothing
+    // (no subscribers to notify, no update-date or version column to maintain).
+    const metadata = tokens.metadata;
+    if (
+      options.batchStatements === true &&
+      type === 'postgres' &&
+      dataSource.subscribers.length === 0 &&
+      metadata.updateDateColumn === undefined &&
+      metadata.versionColumn === undefined
+    ) {
+      this.touchBatcher = new TouchBatcher(dataSource, this.quotedTable());
     }
   }
 
@@ -187,6 +202,17 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
     now: number,
     intervalMs: number,
   ): Promise<boolean> {
+    if (this.touchBatcher !== undefined) {
+      return this.touchBatcher.touch({
+        id,
+        lastUsedAt: changes.lastUsedAt.getTime(),
+        expiresAt: changes.expiresAt?.getTime() ?? null,
+        refreshExpiresAt: changes.refreshExpiresAt?.getTime() ?? null,
+        lastRefreshedAt: changes.lastRefreshedAt?.getTime() ?? null,
+        now,
+        due: now - intervalMs,
+      });
+    }
     const result = await this.tokens
       .createQueryBuilder()
       .update()

@@ -3,7 +3,7 @@ import { createPersistentDatabase, DurinTestApp, startDurinApp } from './support
 
 /**
  * Issue 12: the token lookups of concurrent uncached requests go to the database together
- * (`batchLookups`, on by default) on PostgreSQL and MariaDB, and one by one on SQLite; every
+ * (`batchStatements`, on by default) on PostgreSQL and MariaDB, and one by one on SQLite; every
  * request still gets exactly its own token, user and client.
  */
 
@@ -143,9 +143,9 @@ describeEachDb('lookup batching across a pepper rotation (%s)', (kind) => {
   });
 });
 
-describeEachDb('batchLookups: false (%s)', (kind) => {
+describeEachDb('batchStatements: false (%s)', (kind) => {
   it('sends one statement per lookup', async () => {
-    const app = await startDurinApp(kind, { cache: false, batchLookups: false });
+    const app = await startDurinApp(kind, { cache: false, batchStatements: false });
     try {
       const user = await app.createUser();
       const sets = [];
