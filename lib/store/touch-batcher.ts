@@ -33,8 +33,10 @@ interface TouchWaiter extends BatchWaiter {
  * Each row keeps exactly the conditions of a lone write (live at the request's own clock, not
  * written within the interval) and its own values, computed by the caller as for a lone write;
  * `RETURNING id` tells every request whether its row matched, which is why this is PostgreSQL
- * only (MySQL and MariaDB have no `UPDATE … RETURNING`: they keep one statement per write). Two
- * writes of one token in one batch send one row; both learn its outcome.
+ * only (MySQL and MariaDB have no `UPDATE … RETURNING`: they keep one statement per write). Of two
+ * writes of one token in one batch only the first is sent and can match, as when they run one
+ * after the other (the second finds the row written within the interval): exactly one request
+ * slides a token, whatever the batching.
  */
 export class TouchBatcher extends StatementBatcher<TouchWaiter> {
   private readonly statements = new Map<number, string>();
@@ -54,9 +56,10 @@ export class TouchBatcher extends StatementBatcher<TouchWaiter> {
   }
 
   protected async send(batch: TouchWaiter[]): Promise<void> {
-    const rows = new Map<string, TouchRow>();
-    for (const { row } of batch) if (!rows.has(row.id)) rows.set(row.id, row);
-    const unique = [...rows.values()];
+    // The first write of each token; a later one in the batch can only miss.
+    const first = new Map<string, TouchWaiter>();
+    for (const waiter of batch) if (!first.has(waiter.row.id)) first.set(waiter.row.id, waiter);
+    const unique = [...first.values()].map((waiter) => waiter.row);
     const size = bucketSize(unique.length);
     const values: unknown[] = [];
     for (let i = 0; i < size; i++) {
@@ -74,7 +77,9 @@ export class TouchBatcher extends StatementBatcher<TouchWaiter> {
     }
     const written = (await this.dataSource.query(this.statement(size), values)) as unknown;
     const ids = new Set(returnedIds(written));
-    for (const waiter of batch) waiter.resolve(ids.has(waiter.row.id));
+    for (const waiter of batch) {
+      waiter.resolve(ids.has(waiter.row.id) && first.get(waiter.row.id) === waiter);
+    }
   }
 
   private statement(size: number): string {
