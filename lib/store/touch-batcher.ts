@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { NamedStatement } from './named-statement';
 import { BatchWaiter, bucketSize, StatementBatcher } from './statement-batcher';
 
 /** Rows per statement at most; statements exist for 1, 2, 4, … up to this many. */
@@ -39,7 +40,7 @@ interface TouchWaiter extends BatchWaiter {
  * slides a token, whatever the batching.
  */
 export class TouchBatcher extends StatementBatcher<TouchWaiter> {
-  private readonly statements = new Map<number, string>();
+  private readonly statements = new Map<number, NamedStatement>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -75,22 +76,22 @@ export class TouchBatcher extends StatementBatcher<TouchWaiter> {
         row.due,
       );
     }
-    const written = (await this.dataSource.query(this.statement(size), values)) as unknown;
-    const ids = new Set(returnedIds(written));
+    const written = await this.statement(size).run(values);
+    const ids = new Set(written.map((row) => row.id as string));
     for (const waiter of batch) {
       waiter.resolve(ids.has(waiter.row.id) && first.get(waiter.row.id) === waiter);
     }
   }
 
-  private statement(size: number): string {
-    let sql = this.statements.get(size);
-    if (sql === undefined) {
+  private statement(size: number): NamedStatement {
+    let statement = this.statements.get(size);
+    if (statement === undefined) {
       const tuples = Array.from({ length: size }, (_, i) => {
         const p = (k: number) => `$${i * 7 + k}`;
         return `(${p(1)}::varchar, ${p(2)}::bigint, ${p(3)}::bigint, ${p(4)}::bigint, ${p(5)}::bigint, ${p(6)}::bigint, ${p(7)}::bigint)`;
       });
       // The same conditions as TokenStore.touch, per row; NULL in VALUES keeps the column.
-      sql =
+      const sql =
         `UPDATE ${this.quotedTable} AS t SET last_used_at = v.used_at, ` +
         'expires_at = COALESCE(v.expires_at, t.expires_at), ' +
         'refresh_expires_at = COALESCE(v.refresh_expires_at, t.refresh_expires_at), ' +
@@ -100,15 +101,9 @@ export class TouchBatcher extends StatementBatcher<TouchWaiter> {
         'AND (t.expires_at IS NULL OR t.expires_at > v.now) ' +
         'AND (t.last_used_at IS NULL OR t.last_used_at <= v.due) ' +
         'RETURNING t.id';
-      this.statements.set(size, sql);
+      statement = new NamedStatement(this.dataSource, sql, 'write');
+      this.statements.set(size, statement);
     }
-    return sql;
+    return statement;
   }
-}
-
-/** The ids of an `UPDATE … RETURNING id` as TypeORM's PostgreSQL driver answers it. */
-function returnedIds(result: unknown): string[] {
-  // `query()` answers [rows, affected] for an UPDATE on PostgreSQL.
-  const rows = Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result;
-  return Array.isArray(rows) ? rows.map((row: { id: string }) => row.id) : [];
 }

@@ -65,8 +65,10 @@ describeEachDb('batched due writes (%s)', (kind) => {
       touch(twice.id),
       touch(twice.id),
     ]);
-    // One token written twice: the second finds it written within the interval, batched or not.
-    expect(written).toEqual([true, false, false, false, true, false]);
+    expect(written.slice(0, 4)).toEqual([true, false, false, false]);
+    // One token written twice at once: exactly one write matches, batched or not (unbatched, the
+    // one that runs second finds the row written within the interval).
+    expect(written.slice(4).filter(Boolean)).toHaveLength(1);
     expect(updatesSince(app, before)).toHaveLength(batched ? 1 : 6);
     expect((await stored(live.id))?.getTime()).toBe(now);
     expect((await stored(revoked.id))?.getTime()).not.toBe(now);
