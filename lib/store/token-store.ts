@@ -202,7 +202,12 @@ export class TokenStore<T extends AbstractAuthToken = AbstractAuthToken> {
     now: number,
     intervalMs: number,
   ): Promise<boolean> {
-    if (this.touchBatcher !== undefined) {
+    // A batched row reads NULL as "unchanged": an expiry being cleared goes alone.
+    if (
+      this.touchBatcher !== undefined &&
+      changes.expiresAt !== null &&
+      changes.refreshExpiresAt !== null
+    ) {
       return this.touchBatcher.touch({
         id,
         lastUsedAt: changes.lastUsedAt.getTime(),
