@@ -120,8 +120,15 @@ export class DedicatedPostgres {
 
   /** Freezes every process of the server (SIGSTOP): connections stay open, nothing answers. */
   async freeze(): Promise<number[]> {
+    const root = this.process?.pid;
+    if (root === undefined) return [];
+    // The postmaster first: it forks a backend per new connection, and a backend forked while
+    // /proc is being read would be missed and keep answering through the "frozen" window (seen
+    // once the app's pool opened a connection at that moment). Stopped, it forks no more, so the
+    // children read afterwards are all there are.
+    process.kill(root, 'SIGSTOP');
     const pids = await this.serverProcesses();
-    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    for (const pid of pids) if (pid !== root) process.kill(pid, 'SIGSTOP');
     return pids;
   }
 
