@@ -15,23 +15,13 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { DurinModuleRootOptions } from '../lib';
-import { encodeBase62 } from '../lib/tokens/base62';
-import { crc32 } from '../lib/tokens/crc32';
-import { TAG_CHARS } from '../lib/tokens/token-tag';
 import { startDurinApp, DurinTestApp } from '../test/integration/support/durin-test-app';
+import { forgedTagged, forgedUntagged } from '../test/support/forged-tokens';
 import { PG_URL_ENV, startTestPostgres } from '../test/support/postgres';
 
 const CALLS = 20_000;
 const IN_FLIGHT = 50;
 const TAG_KEY = randomBytes(32).toString('base64url');
-
-function randomBase62(chars: number): string {
-  return encodeBase62(BigInt(`0x${randomBytes(40).toString('hex')}`) % 62n ** BigInt(chars), chars);
-}
-
-function withChecksum(body: string): string {
-  return body + encodeBase62(BigInt(crc32(body)), 6);
-}
 
 interface Row {
   name: string;
@@ -82,9 +72,7 @@ async function main(): Promise<void> {
         const genuine = await app.service.generateHeaderToken(user);
         await app.service.authenticate(genuine.accessToken, 'header');
         const forged = Array.from({ length: CALLS }, () =>
-          tagged
-            ? withChecksum(`durin_at2_${randomBase62(43)}${randomBase62(TAG_CHARS)}`)
-            : withChecksum(`durin_at_${randomBase62(43)}`),
+          tagged ? forgedTagged('at2') : forgedUntagged('at'),
         );
         rows.push(
           await measure(

@@ -1,16 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
-import {
-  createTestDatabase,
-  describeEachRow,
-  type TestDatabase,
-  type TestDbKind,
-} from '../support/databases';
-import type { HttpAdapterKind } from '../support/http-app';
+import { createTestDatabase, describeEachRow, type TestDatabase } from '../support/databases';
 import {
   expect429,
   freshIp,
   startThrottleApp,
+  THROTTLE_ROWS,
   type ThrottleApp,
   ThrottleUser,
 } from './support/throttle-app';
@@ -21,14 +16,7 @@ import {
  * AuthGuard first). Module defaults: `defaultRate` 2/m, `anonymousRate` 2/m, refresh 3/m per IP
  * and 2/m per family; the client `fast` has its own `5/m`, `tick` has `1/s`.
  */
-const ROWS: Array<[HttpAdapterKind, TestDbKind]> = [
-  ['express', 'sqlite'],
-  ['fastify', 'sqlite'],
-  ['express', 'postgres'],
-  ['fastify', 'postgres'],
-];
-
-describeEachRow(ROWS, 'DurinThrottlerGuard over %s on %s', (adapter, kind) => {
+describeEachRow(THROTTLE_ROWS, 'DurinThrottlerGuard over %s on %s', (adapter, kind) => {
   let db: TestDatabase;
   let h: ThrottleApp;
   let users = 0;

@@ -1,7 +1,4 @@
-import { randomBytes } from 'node:crypto';
 import { DurinCacheService, DurinModuleRootOptions } from '../../lib';
-import { encodeBase62 } from '../../lib/tokens/base62';
-import { crc32 } from '../../lib/tokens/crc32';
 import { TAG_CHARS } from '../../lib/tokens/token-tag';
 import {
   ALL_DB_KINDS,
@@ -10,6 +7,7 @@ import {
   TestDatabase,
   TestDbKind,
 } from '../support/databases';
+import { forgedTagged, forgedUntagged, randomBase62, withChecksum } from '../support/forged-tokens';
 import { createPersistentDatabase, DurinTestApp, startDurinApp } from './support/durin-test-app';
 
 /**
@@ -22,24 +20,6 @@ const KEY_A = 'tag-key-a-0123456789abcdef0123456789';
 const KEY_B = 'tag-key-b-fedcba9876543210fedcba9876';
 const TAGGED_ACCESS = /^durin_at2_[0-9A-Za-z]{60}$/;
 const TAGGED_REFRESH = /^durin_rt2_[0-9A-Za-z]{60}$/;
-
-function withChecksum(body: string): string {
-  return body + encodeBase62(BigInt(crc32(body)), 6);
-}
-
-function randomBase62(chars: number): string {
-  return encodeBase62(BigInt(`0x${randomBytes(40).toString('hex')}`) % 62n ** BigInt(chars), chars);
-}
-
-/** A well-formed tagged token (valid checksum) with a random secret and a random, forged tag. */
-function forgedTagged(kind: 'at2' | 'rt2'): string {
-  return withChecksum(`durin_${kind}_${randomBase62(43)}${randomBase62(TAG_CHARS)}`);
-}
-
-/** A well-formed untagged token (valid checksum) that was never issued. */
-function forgedUntagged(kind: 'at' | 'rt'): string {
-  return withChecksum(`durin_${kind}_${randomBase62(43)}`);
-}
 
 /** A genuine tagged token with its tag replaced (and the checksum made valid again). */
 function retagged(token: string): string {

@@ -1,10 +1,7 @@
 import type { Server } from 'node:http';
-import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { encodeBase62 } from '../../lib/tokens/base62';
-import { crc32 } from '../../lib/tokens/crc32';
-import { TAG_CHARS } from '../../lib/tokens/token-tag';
 import { ALL_DB_KINDS, describeEachRow, TestDbKind } from '../support/databases';
+import { forgedTagged, forgedUntagged } from '../support/forged-tokens';
 import { ADAPTERS, AdapterKind, SecurityApp, startSecurityApp } from './support/security-app';
 
 /**
@@ -16,24 +13,6 @@ import { ADAPTERS, AdapterKind, SecurityApp, startSecurityApp } from './support/
 const TAG_KEY = 'e2e-tag-key-0123456789abcdefghijklmnop';
 /** The auth cookie as the default options set it (secure, so `__Host-`). */
 const AUTH_COOKIE = '__Host-token';
-
-function withChecksum(body: string): string {
-  return body + encodeBase62(BigInt(crc32(body)), 6);
-}
-
-function randomBase62(chars: number): string {
-  return encodeBase62(BigInt(`0x${randomBytes(40).toString('hex')}`) % 62n ** BigInt(chars), chars);
-}
-
-/** Well-formed, valid checksum, never issued, with a forged tag. */
-function forgedTagged(kind: 'at2' | 'rt2'): string {
-  return withChecksum(`durin_${kind}_${randomBase62(43)}${randomBase62(TAG_CHARS)}`);
-}
-
-/** Well-formed, valid checksum, never issued, in the untagged format. */
-function unknownUntagged(kind: 'at' | 'rt'): string {
-  return withChecksum(`durin_${kind}_${randomBase62(43)}`);
-}
 
 const ROWS = ADAPTERS.flatMap((adapter) =>
   ALL_DB_KINDS.map((kind): [AdapterKind, TestDbKind] => [adapter, kind]),
@@ -79,7 +58,7 @@ describeEachRow(ROWS, 'forged tagged tokens over HTTP (%s, %s)', (adapter, kind)
     const unknown = answerOf(
       await request(http)
         .get('/me')
-        .set('Authorization', `Bearer ${unknownUntagged('at')}`),
+        .set('Authorization', `Bearer ${forgedUntagged('at')}`),
     );
     expect(unknown.status).toBe(401);
     expect(unknown.body).toMatchObject({ statusCode: 401, code: 'token_invalid' });
@@ -106,7 +85,7 @@ describeEachRow(ROWS, 'forged tagged tokens over HTTP (%s, %s)', (adapter, kind)
     const unknown = answerOf(
       await request(http)
         .post('/auth/refresh')
-        .send({ refreshToken: unknownUntagged('rt') }),
+        .send({ refreshToken: forgedUntagged('rt') }),
     );
     expect(unknown.status).toBe(401);
     const before = sec.counter.count;

@@ -26,7 +26,7 @@ import {
   ThrottleAnonymous,
   TokenService,
 } from '../../../lib';
-import type { TestDatabase } from '../../support/databases';
+import type { TestDatabase, TestDbKind } from '../../support/databases';
 import type { HttpAdapterKind } from '../../support/http-app';
 import { QueryCounter } from '../../support/query-counter';
 
@@ -79,6 +79,14 @@ export class ThrottledController {
     return { route: 'open', user: request.user ?? null };
   }
 }
+
+/** Where the throttle suites run: both adapters on SQLite and PostgreSQL. */
+export const THROTTLE_ROWS: Array<[HttpAdapterKind, TestDbKind]> = [
+  ['express', 'sqlite'],
+  ['fastify', 'sqlite'],
+  ['express', 'postgres'],
+  ['fastify', 'postgres'],
+];
 
 export type GuardOrder = 'auth-first' | 'throttler-only';
 
